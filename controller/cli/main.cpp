@@ -1,0 +1,54 @@
+// Process edge: parse the command line, run one command, map everything to an exit code.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string_view>
+
+#include "controller/cli/check_command.hpp"
+
+#ifndef WARDEN_VERSION
+#define WARDEN_VERSION "0.0.0"
+#endif
+
+namespace {
+
+constexpr int exit_usage = 2;
+constexpr int exit_check_unknown = 3;
+
+// check/audit follow the monitoring-plugin convention: bad arguments are UNKNOWN (3).
+int usage_exit_code(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "check" || arg == "audit") return exit_check_unknown;
+    }
+    return exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"redis-warden: Redis Cluster health checks and operations"};
+    app.require_subcommand(1);
+    warden::cli::check_options check;
+    warden::cli::add_check_command(app, check);
+    app.add_subcommand("version", "print the version");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::ParseError& failure) {
+        app.exit(failure);
+        return usage_exit_code(argc, argv);
+    }
+    try {
+        if (app.got_subcommand("version")) {
+            std::printf("redis-warden %s\n", WARDEN_VERSION);
+            return 0;
+        }
+        return warden::cli::run_check(check);
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, "redis-warden: internal error: %s\n", failure.what());
+        return usage_exit_code(argc, argv) == exit_check_unknown ? exit_check_unknown : 1;
+    }
+}

@@ -1,0 +1,25 @@
+#include <algorithm>
+#include <tuple>
+
+#include "controller/core/health/checks.hpp"
+
+namespace warden {
+
+assessment assess(const topology& cluster, const health_policy& policy) {
+    assessment result;
+    detail::check_nodes(cluster, result.findings);
+    detail::check_replicas(cluster, policy, result.findings);
+    result.quorum = detail::check_quorum(cluster, result.findings);
+    detail::check_slots(cluster, result.findings);
+    detail::check_views(cluster, result.findings);
+    std::sort(result.findings.begin(), result.findings.end(),
+              [](const finding& a, const finding& b) {
+                  return std::tie(b.level, a.code, a.nodes, a.message) <
+                         std::tie(a.level, b.code, b.nodes, b.message);
+              });
+    for (const auto& item : result.findings) result.status = std::max(result.status, item.level);
+    if (cluster.views == 0) result.status = severity::unknown;  // nothing answered
+    return result;
+}
+
+}  // namespace warden

@@ -1,0 +1,28 @@
+// Small total helpers for the line-oriented text Redis replies with.
+#pragma once
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace warden {
+
+// Splits on every separator; keeps empty pieces (so "a,,b" has three).
+std::vector<std::string_view> split(std::string_view text, char separator);
+
+// Splits on runs of spaces; no empty pieces.
+std::vector<std::string_view> split_spaces(std::string_view text);
+
+// The whole text must be a decimal integer of type T (optional leading '-').
+template <typename T>
+std::optional<T> parse_integer(std::string_view text) {
+    T value{};
+    auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || status != std::errc{} || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace warden

@@ -1,0 +1,62 @@
+#include <nlohmann/json.hpp>
+
+#include "controller/core/report/report.hpp"
+
+namespace warden {
+namespace {
+
+nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
+    nlohmann::json slots = nlohmann::json::array();
+    for (const auto& range : node.slots) slots.push_back({range.first, range.last});
+    return {
+        {"id", node.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.id)},
+        {"address", node.address},
+        {"role", to_string(node.role)},
+        {"master_id", node.master_id ? nlohmann::json(*node.master_id) : nlohmann::json(nullptr)},
+        {"slots", node.slot_total},
+        {"slot_ranges", std::move(slots)},
+        {"flags", node.flags},
+        {"reachable", is_reachable(node, cluster)},
+        {"failure_domain", node.failure_domain},
+        {"hostname", node.hostname ? nlohmann::json(*node.hostname) : nlohmann::json(nullptr)},
+        {"config_epoch", node.config_epoch},
+        {"replicas", node.replica_ids},
+        {"master_link_status", node.master_link_up
+                                   ? nlohmann::json(*node.master_link_up ? "up" : "down")
+                                   : nlohmann::json(nullptr)},
+        {"error",
+         node.probe_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.probe_error)},
+    };
+}
+
+}  // namespace
+
+std::string render_json(const check_report& report) {
+    const auto& quorum = report.health.quorum;
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& node : report.cluster_topology.nodes) {
+        nodes.push_back(node_json(node, report.cluster_topology));
+    }
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& item : report.health.findings) {
+        findings.push_back({{"code", item.code},
+                            {"severity", to_string(item.level)},
+                            {"nodes", item.nodes},
+                            {"message", item.message}});
+    }
+    nlohmann::json document = {
+        {"cluster", report.cluster},
+        {"status", to_string(report.health.status)},
+        {"quorum",
+         {{"voting_masters", quorum.voting_masters},
+          {"healthy_voting_masters", quorum.healthy_voting_masters},
+          {"needed", quorum.needed},
+          {"margin", quorum.margin}}},
+        {"nodes", std::move(nodes)},
+        {"findings", std::move(findings)},
+    };
+    // Replace invalid UTF-8 (a hostile reply's bytes in an error) instead of throwing.
+    return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace warden

@@ -1,0 +1,31 @@
+// The result of one check, and its three renderings: the JSON contract (DESIGN.md), the
+// human table, and the one-line monitoring-plugin status. Pure functions of the report.
+#pragma once
+
+#include <string>
+
+#include "controller/core/health/findings.hpp"
+#include "controller/core/snapshot.hpp"
+#include "controller/core/topology/topology.hpp"
+
+namespace warden {
+
+struct check_report {
+    std::string cluster;
+    topology cluster_topology;
+    assessment health;
+};
+
+struct analysis_policy {
+    topology_policy topology;
+    health_policy health;
+};
+
+// The one analysis path shared by check, the daemon and --from-file.
+check_report analyze(const snapshot& observed, const analysis_policy& policy);
+
+std::string render_json(const check_report& report);    // one object, no trailing newline
+std::string render_text(const check_report& report);    // nodes master -> replicas, findings
+std::string render_nagios(const check_report& report);  // "REDIS CLUSTER OK - ... | perf"
+
+}  // namespace warden

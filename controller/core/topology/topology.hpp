@@ -1,0 +1,92 @@
+// The cluster as warden understands it after merging every reachable node's view:
+// members, roles, master -> replicas, slot owners, and where the views disagree.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/core/parse/cluster_nodes.hpp"
+#include "controller/core/snapshot.hpp"
+#include "controller/core/topology/failure_domain.hpp"
+
+namespace warden {
+
+enum class node_role { master, replica, unknown };
+const char* to_string(node_role role);
+
+struct cluster_node {
+    std::string id;       // empty for a probed address no view knows (e.g. a dead seed)
+    std::string address;  // "host:port"
+    std::string host;
+    std::optional<std::string> hostname;
+    node_role role = node_role::unknown;
+    std::optional<std::string> master_id;
+    std::vector<std::string> replica_ids;  // sorted
+    std::vector<slot_range> slots;         // as the merged slot map assigns them
+    int slot_total = 0;
+    std::uint64_t config_epoch = 0;
+    std::vector<std::string> flags;  // its own flags plus fail?/fail others see
+    bool nofailover = false;
+    int views_listing = 0;  // how many views list this node
+    int views_pfail = 0;    // views (other than its own) flagging fail?
+    int views_fail = 0;     // views flagging fail
+    bool observed = false;  // warden has this node's own view (live: reachable)
+    bool probed = false;    // warden tried to reach it (always false offline)
+    std::string probe_error;
+    std::optional<bool> master_link_up;  // replicas: INFO master_link_status, if read
+    std::string failure_domain;
+
+    bool serves_slots() const { return slot_total > 0; }
+    friend bool operator==(const cluster_node&, const cluster_node&) = default;
+};
+
+enum class disagreement_kind {
+    slot_owner,          // views name different owners for a slot
+    slot_claimed_twice,  // two nodes each claim the same slot in their own view
+    membership,          // a node some views list and others lack
+    config_epoch,        // views hold different epochs for a node
+    role,                // views disagree whether a node is a master or a replica
+    unparsable_view,     // a node answered CLUSTER NODES with text warden cannot parse
+};
+
+struct disagreement {
+    disagreement_kind kind = disagreement_kind::slot_owner;
+    std::vector<std::string> node_ids;
+    std::string detail;
+    friend bool operator==(const disagreement&, const disagreement&) = default;
+};
+
+struct open_slot_state {
+    int slot = 0;
+    std::string node_id;  // the node reporting it open
+    open_slot state;
+    friend bool operator==(const open_slot_state&, const open_slot_state&) = default;
+};
+
+struct topology {
+    std::vector<cluster_node> nodes;                    // sorted by address
+    std::array<std::int32_t, slot_count> slot_owner{};  // index into nodes, -1 when none
+    std::vector<open_slot_state> open_slots;            // sorted by slot, node
+    std::vector<disagreement> disagreements;
+    int views = 0;         // views merged
+    bool offline = false;  // built from saved files, no probes
+
+    const cluster_node* find(std::string_view id) const;
+    friend bool operator==(const topology&, const topology&) = default;
+};
+
+struct topology_policy {
+    failure_domain_policy domains;
+};
+
+// "0-5460,5462,..." for sorted slot numbers, at most `limit` ranges.
+std::string describe_slots(const std::vector<int>& slots, std::size_t limit = 5);
+
+// Merges the snapshot's views. Pure and deterministic. Views are parsed and folded one at a
+// time, so memory stays near one view plus the merged result even for 1,000 nodes.
+topology build_topology(const snapshot& observed, const topology_policy& policy);
+
+}  // namespace warden

@@ -1,0 +1,30 @@
+// Poll a cluster: discover every node from the seeds and read each one's replies in
+// parallel on one io_context. Every wait is bounded by the timeout.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/core/snapshot.hpp"
+
+namespace warden::probes {
+
+struct credentials {
+    std::optional<std::string> username;  // ACL user; AUTH <user> <pass> when set
+    std::optional<std::string> password;  // never logged or echoed
+};
+
+struct poll_request {
+    std::string cluster_name;
+    std::vector<std::string> seeds;          // "host:port", "[v6]:port"
+    credentials auth;
+    std::chrono::milliseconds timeout{500};  // per node, connect through last reply
+    bool discover = true;                    // also probe every node named in any view
+};
+
+// Never throws for network trouble: each node's failure is recorded in its node_probe.
+snapshot poll_cluster(const poll_request& request);
+
+}  // namespace warden::probes

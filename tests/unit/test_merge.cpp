@@ -1,0 +1,125 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "controller/core/topology/topology.hpp"
+#include "fixtures.hpp"
+
+using namespace warden;
+
+namespace {
+const std::string master_21100 = "ffb800d246d1ff0fc64b4b8fd6bf525cda112f05";
+const std::string master_21101 = "55e113a81426835151c60b3183f83e5456115181";
+const std::string replica_21104 = "bd2d1f889b39b1bc4a59e569e15921daa52cd33c";
+
+topology merge(const snapshot& observed) {
+    return build_topology(observed, {});
+}
+}  // namespace
+
+TEST_CASE("six agreeing real views merge into three masters with one replica each") {
+    auto cluster = merge(testing::load_scenario("redis-7.0/healthy-3x1-three-hosts"));
+    CHECK(cluster.views == 6);
+    CHECK(cluster.nodes.size() == 6);
+    CHECK(cluster.disagreements.empty());
+    int masters = 0;
+    for (const auto& node : cluster.nodes) {
+        CHECK(node.observed);
+        if (node.role != node_role::master) continue;
+        ++masters;
+        CHECK(node.replica_ids.size() == 1);
+    }
+    CHECK(masters == 3);
+    const auto* master = cluster.find(master_21100);
+    REQUIRE(master != nullptr);
+    CHECK(master->slot_total == 5461);
+    CHECK(master->failure_domain == "127.0.0.1");
+    CHECK(master->replica_ids == std::vector<std::string>{replica_21104});
+    for (int slot = 0; slot < slot_count; ++slot) REQUIRE(cluster.slot_owner[slot] >= 0);
+}
+
+TEST_CASE("merging is deterministic whatever order the probes arrive in") {
+    auto observed = testing::load_scenario("redis-7.0/master-killed-after-failover");
+    auto reversed = observed;
+    std::reverse(reversed.nodes.begin(), reversed.nodes.end());
+    CHECK(merge(observed) == merge(reversed));
+}
+
+TEST_CASE("a replica read from its own INFO reports its link status") {
+    auto cluster = merge(testing::load_scenario("redis-7.0/replica-masterauth-wrong"));
+    const auto* replica = cluster.find(replica_21104);
+    REQUIRE(replica != nullptr);
+    CHECK(replica->master_link_up == false);
+}
+
+TEST_CASE("an unreachable probe attaches to the node the views name at its address") {
+    auto observed = testing::load_scenario("redis-7.0/replica-killed");
+    testing::make_unreachable(observed, "127.0.0.2:21104", "connection refused");
+    auto cluster = merge(observed);
+    const auto* replica = cluster.find(replica_21104);
+    REQUIRE(replica != nullptr);
+    CHECK_FALSE(replica->observed);
+    CHECK(replica->probed);
+    CHECK(replica->probe_error == "connection refused");
+    CHECK(replica->views_fail == 5);
+    CHECK(cluster.nodes.size() == 6);
+}
+
+TEST_CASE("a dead seed no view knows becomes an id-less node") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    testing::make_unreachable(observed, "127.0.0.9:1", "connection refused");
+    auto cluster = merge(observed);
+    CHECK(cluster.nodes.size() == 7);
+    CHECK(cluster.nodes.back().id.empty());
+    CHECK(cluster.nodes.back().address == "127.0.0.9:1");
+}
+
+TEST_CASE("an open slot is reported with the node holding it open") {
+    auto cluster = merge(testing::load_scenario("redis-7.0/slot-migrating"));
+    REQUIRE(cluster.open_slots.size() == 2);
+    CHECK(cluster.open_slots[0].slot == 0);
+    CHECK(cluster.open_slots[0].node_id == master_21101);
+    CHECK(cluster.open_slots[0].state.direction == open_slot_direction::importing);
+    CHECK(cluster.open_slots[1].node_id == master_21100);
+}
+
+TEST_CASE("views that name different slot owners disagree") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    auto& probe = testing::probe_at(observed, "127.0.0.3:21105");
+    auto at = probe.cluster_nodes.find(" 0-5460");
+    REQUIRE(at != std::string::npos);
+    probe.cluster_nodes.replace(at, 7, " 1-5460");  // this view leaves slot 0 unassigned
+    auto cluster = merge(observed);
+    REQUIRE(cluster.disagreements.size() == 1);
+    CHECK(cluster.disagreements[0].kind == disagreement_kind::slot_owner);
+    CHECK(cluster.disagreements[0].detail ==
+          "1 slots (0) have different owners in different views");
+}
+
+TEST_CASE("a node some views lack is a membership disagreement") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    auto& probe = testing::probe_at(observed, "127.0.0.1:21100");
+    auto at = probe.cluster_nodes.find(replica_21104);
+    probe.cluster_nodes.erase(at, probe.cluster_nodes.find('\n', at) + 1 - at);
+    auto cluster = merge(observed);
+    REQUIRE_FALSE(cluster.disagreements.empty());
+    CHECK(cluster.disagreements[0].kind == disagreement_kind::membership);
+    CHECK(cluster.disagreements[0].node_ids == std::vector<std::string>{replica_21104});
+}
+
+TEST_CASE("an unparsable view is recorded, not silently dropped") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    testing::probe_at(observed, "127.0.0.1:21100").cluster_nodes = "garbage\n";
+    auto cluster = merge(observed);
+    CHECK(cluster.views == 5);
+    bool found = false;
+    for (const auto& item : cluster.disagreements) {
+        if (item.kind == disagreement_kind::unparsable_view) {
+            found = true;
+            CHECK(
+                item.detail ==
+                "127.0.0.1:21100 reply: CLUSTER NODES line 1: expected at least 8 fields, found 1");
+        }
+    }
+    CHECK(found);
+}
