@@ -257,10 +257,10 @@ cluster_node topology_builder::make_node(const node_evidence& evidence) const {
 // Links probes warden could not read to the nodes the views name at that address.
 void topology_builder::attach_probes(topology& merged, bool offline) const {
     for (auto& node : merged.nodes) node.probed = node.observed && !offline;
-    for (const auto& [address, why] : unobserved_) {
-        auto same_address = [&address](const cluster_node& node) {
-            return node.address == address;
-        };
+    for (const auto& unobserved : unobserved_) {
+        const std::string& address = unobserved.first;
+        const std::string& why = unobserved.second;
+        auto same_address = [&address](const cluster_node& node) { return node.address == address; };
         auto found = std::find_if(merged.nodes.begin(), merged.nodes.end(), same_address);
         if (found == merged.nodes.end()) {
             cluster_node unknown;

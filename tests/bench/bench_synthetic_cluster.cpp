@@ -1,0 +1,63 @@
+// Benchmark (not a test): a synthetic 1,000-node cluster (500 masters x 1 replica), 1,000
+// views of 1,000 lines each, through parse + merge + health on one thread.
+// Prints wall time and peak RSS. Targets: < 2 s, < 300 MB.
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <string>
+
+#include "controller/core/report/report.hpp"
+
+namespace {
+
+std::string node_id(int index) { return fmt::format("{:040x}", index + 1); }
+
+// The view of node `self`: every node, with its own line flagged myself.
+std::string make_view(int self, int masters) {
+    std::string text;
+    int per_master = warden::slot_count / masters;
+    for (int i = 0; i < 2 * masters; ++i) {
+        bool master = i < masters;
+        auto flags = std::string(i == self ? "myself," : "") + (master ? "master" : "slave");
+        auto host = fmt::format("10.{}.{}.{}", i % 3, (i / 250) % 250, i % 250 + 1);
+        text += fmt::format("{} {}:6379@16379 {} {} 0 1700000000000 {} connected", node_id(i),
+                            host, flags, master ? "-" : node_id(i - masters), master ? i + 1 : 0);
+        if (master) {
+            int first = i * per_master;
+            int last = i == masters - 1 ? warden::slot_count - 1 : first + per_master - 1;
+            text += fmt::format(" {}-{}", first, last);
+        }
+        text += "\n";
+    }
+    return text;
+}
+
+}  // namespace
+
+int main() {
+    constexpr int masters = 500;
+    warden::snapshot observed;
+    for (int i = 0; i < 2 * masters; ++i) {
+        warden::node_probe probe;
+        probe.address = fmt::format("10.{}.{}.{}:6379", i % 3, (i / 250) % 250, i % 250 + 1);
+        probe.reachable = true;
+        probe.cluster_nodes = make_view(i, masters);
+        probe.info = i < masters ? "role:master\r\n" : "role:slave\r\nmaster_link_status:up\r\n";
+        observed.nodes.push_back(std::move(probe));
+    }
+    auto start = std::chrono::steady_clock::now();
+    auto report = warden::analyze(observed, {});
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    fmt::print("synthetic cluster: {} nodes, {} views of {} lines\n", report.cluster_topology.nodes.size(),
+               observed.nodes.size(), 2 * masters);
+    fmt::print("status {} with {} findings, quorum margin {}\n", warden::to_string(report.health.status),
+               report.health.findings.size(), report.health.quorum.margin);
+    fmt::print("parse + merge + health: {:.3f} s (target < 2 s)\n", seconds);
+    fmt::print("peak RSS (including the {} MB of input text): {:.1f} MB (target < 300 MB)\n",
+               observed.nodes.size() * observed.nodes.front().cluster_nodes.size() / 1000000,
+               static_cast<double>(usage.ru_maxrss) / 1024.0);
+    return report.health.status == warden::severity::ok ? 0 : 1;
+}
