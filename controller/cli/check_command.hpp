@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace warden::cli {
 
 struct check_options {
     connection_options connection;
+    std::optional<std::string> config_file;
     std::vector<std::string> from_files;
     std::vector<std::string> zones;  // CIDR=ZONE failure-domain mappings
     std::string cluster_name;

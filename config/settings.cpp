@@ -1,0 +1,216 @@
+#include "config/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/yaml_walk.hpp"
+#include "controller/core/parse/endpoint.hpp"
+
+namespace warden::config {
+namespace {
+
+using detail::config_error;
+using detail::yaml_cursor;
+
+milliseconds duration_at(const yaml_cursor& at) {
+    auto parsed = parse_duration(at.scalar());
+    if (!parsed) throw at.fail(parsed.failure().message);
+    return *parsed;
+}
+
+std::string endpoint_at(const yaml_cursor& at) {
+    auto text = at.scalar();
+    auto parsed = parse_endpoint(text);
+    if (!parsed) throw at.fail(parsed.failure().message);
+    return text;
+}
+
+std::vector<std::string> endpoints_at(const yaml_cursor& at) {
+    std::vector<std::string> values;
+    for (const auto& item : at.items()) values.push_back(endpoint_at(item));
+    return values;
+}
+
+std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowed) {
+    auto text = at.scalar();
+    if (allowed.count(text) == 0) {
+        std::string options;
+        for (const auto& name : allowed) options += (options.empty() ? "" : ", ") + name;
+        throw at.fail(fmt::format("'{}' is not one of: {}", text, options));
+    }
+    return text;
+}
+
+heal_settings read_heal(const yaml_cursor& at) {
+    at.expect_map({"mode", "min_replicas_per_master", "grace", "max_actions_per_minute", "spares",
+                   "takeover", "takeover_after"});
+    heal_settings heal;
+    if (at.has("mode")) {
+        heal.mode = choice_at(at.child("mode"), {"observe", "heal"}) == "heal" ? heal_mode::heal
+                                                                               : heal_mode::observe;
+    }
+    if (at.has("min_replicas_per_master")) {
+        heal.min_replicas_per_master = at.child("min_replicas_per_master").integer(1, 100);
+    }
+    if (at.has("grace")) heal.grace = duration_at(at.child("grace"));
+    if (at.has("max_actions_per_minute")) {
+        heal.max_actions_per_minute = at.child("max_actions_per_minute").integer(0, 1000);
+    }
+    if (at.has("spares")) heal.spares = endpoints_at(at.child("spares"));
+    if (at.has("takeover")) heal.takeover = at.child("takeover").boolean();
+    if (at.has("takeover_after")) heal.takeover_after = duration_at(at.child("takeover_after"));
+    return heal;
+}
+
+failure_domain_policy read_domains(const yaml_cursor& at) {
+    if (!at.node().IsMap()) throw at.fail("expected a mapping of CIDR: zone");
+    failure_domain_policy policy;
+    for (const auto& entry : at.node()) {
+        auto cidr_text = entry.first.as<std::string>();
+        auto block = parse_cidr(cidr_text);
+        if (!block) throw at.child(cidr_text).fail(block.failure().message);
+        policy.zones.push_back({*block, entry.second.as<std::string>()});
+    }
+    return policy;
+}
+
+auth_settings read_auth(const yaml_cursor& at, const secret_reader& read_secret) {
+    at.expect_map({"username", "password_file"});
+    auth_settings auth;
+    if (at.has("username")) auth.username = at.child("username").scalar();
+    if (at.has("password_file")) {
+        auto file = at.child("password_file");
+        auth.password_file = file.scalar();
+        auto secret = read_secret(*auth.password_file);
+        if (!secret) throw file.fail(secret.failure().message);
+        auth.password = std::move(*secret);
+    }
+    if (auth.username && !auth.password) throw at.fail("username needs a password_file");
+    return auth;
+}
+
+cluster_settings read_cluster(const yaml_cursor& at, const secret_reader& read_secret) {
+    at.expect_map({"name", "seeds", "auth", "poll_interval", "timeout", "security_interval",
+                   "failure_domains", "heal"});
+    cluster_settings cluster;
+    if (!at.has("name")) throw at.fail("missing 'name'");
+    cluster.name = at.child("name").scalar();
+    if (cluster.name.empty()) throw at.child("name").fail("empty cluster name");
+    if (!at.has("seeds")) throw at.fail("missing 'seeds'");
+    cluster.seeds = endpoints_at(at.child("seeds"));
+    if (cluster.seeds.empty()) throw at.child("seeds").fail("needs at least one HOST:PORT");
+    if (at.has("auth")) cluster.auth = read_auth(at.child("auth"), read_secret);
+    if (at.has("poll_interval")) cluster.poll_interval = duration_at(at.child("poll_interval"));
+    if (at.has("timeout")) cluster.timeout = duration_at(at.child("timeout"));
+    if (at.has("security_interval")) {
+        cluster.security_interval = duration_at(at.child("security_interval"));
+    }
+    if (at.has("failure_domains"))
+        cluster.failure_domains = read_domains(at.child("failure_domains"));
+    if (at.has("heal")) cluster.heal = read_heal(at.child("heal"));
+    return cluster;
+}
+
+coordination_settings read_coordination(const yaml_cursor& at) {
+    at.expect_map({"backend", "endpoints", "prefix", "ttl"});
+    coordination_settings coordination;
+    if (at.has("backend")) coordination.backend = choice_at(at.child("backend"), {"none", "etcd"});
+    if (at.has("endpoints")) coordination.endpoints = at.child("endpoints").scalars();
+    if (at.has("prefix")) coordination.prefix = at.child("prefix").scalar();
+    if (at.has("ttl")) coordination.ttl = duration_at(at.child("ttl"));
+    if (coordination.backend == "etcd" && coordination.endpoints.empty()) {
+        throw at.fail("backend etcd needs endpoints");
+    }
+    return coordination;
+}
+
+settings read_settings(const yaml_cursor& root, const secret_reader& read_secret) {
+    root.expect_map({"listen", "log", "clusters", "coordination"});
+    settings result;
+    if (root.has("listen")) result.listen = endpoint_at(root.child("listen"));
+    if (root.has("log")) {
+        auto log = root.child("log");
+        log.expect_map({"level", "format"});
+        if (log.has("level")) {
+            result.log.level = choice_at(
+                log.child("level"), {"trace", "debug", "info", "warn", "error", "critical", "off"});
+        }
+        if (log.has("format")) result.log.format = choice_at(log.child("format"), {"text", "json"});
+    }
+    if (!root.has("clusters")) throw root.fail("missing 'clusters'");
+    std::set<std::string> names;
+    for (const auto& item : root.child("clusters").items()) {
+        auto cluster = read_cluster(item, read_secret);
+        if (!names.insert(cluster.name).second) {
+            throw item.child("name").fail(fmt::format("duplicate cluster name '{}'", cluster.name));
+        }
+        result.clusters.push_back(std::move(cluster));
+    }
+    if (result.clusters.empty()) throw root.child("clusters").fail("needs at least one cluster");
+    if (root.has("coordination"))
+        result.coordination = read_coordination(root.child("coordination"));
+    return result;
+}
+
+}  // namespace
+
+result<milliseconds> parse_duration(std::string_view text) {
+    auto unit_at = text.find_first_not_of("0123456789.");
+    auto number = text.substr(0, unit_at);
+    auto unit = unit_at == std::string_view::npos ? std::string_view{} : text.substr(unit_at);
+    double value = 0;
+    auto [end, status] = std::from_chars(number.data(), number.data() + number.size(), value);
+    double scale = unit == "ms"  ? 1
+                   : unit == "s" ? 1e3
+                   : unit == "m" ? 60e3
+                   : unit == "h" ? 3600e3
+                                 : 0;
+    if (number.empty() || status != std::errc{} || end != number.data() + number.size() ||
+        scale == 0) {
+        return error{fmt::format("'{}' is not a duration (e.g. 500ms, 2s, 1m, 1h)", text)};
+    }
+    if (value * scale < 1 || value * scale > 7 * 24 * 3600e3) {
+        return error{fmt::format("duration '{}' is out of range (1ms..7d)", text)};
+    }
+    return milliseconds(static_cast<long long>(value * scale));
+}
+
+result<std::string> read_secret_file(const std::string& path) {
+    std::ifstream file(path);
+    if (!file)
+        return error{fmt::format("cannot read password file '{}': {}", path, std::strerror(errno))};
+    std::string line;
+    std::getline(file, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return error{fmt::format("password file '{}' is empty", path)};
+    return line;
+}
+
+result<settings> parse_settings(const std::string& yaml_text, const std::string& source_name,
+                                const secret_reader& read_secret) {
+    try {
+        auto root = YAML::Load(yaml_text);
+        return read_settings(yaml_cursor(root, source_name, ""), read_secret);
+    } catch (const config_error& failure) {
+        return error{failure.message};
+    } catch (const YAML::Exception& failure) {
+        return error{fmt::format("{}:{}:{}: {}", source_name, failure.mark.line + 1,
+                                 failure.mark.column + 1, failure.msg)};
+    }
+}
+
+result<settings> load_settings(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return error{fmt::format("cannot read config '{}': {}", path, std::strerror(errno))};
+    std::ostringstream text;
+    text << file.rdbuf();
+    return parse_settings(text.str(), path);
+}
+
+}  // namespace warden::config

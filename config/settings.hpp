@@ -1,0 +1,78 @@
+// Settings: the validated form of the YAML config (DESIGN.md "Config"). Loading is a
+// process edge; everything after it gets plain values. Durations are milliseconds.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/core/result.hpp"
+#include "controller/core/topology/failure_domain.hpp"
+
+namespace warden::config {
+
+using milliseconds = std::chrono::milliseconds;
+
+enum class heal_mode { observe, heal };
+
+struct heal_settings {
+    heal_mode mode = heal_mode::observe;
+    int min_replicas_per_master = 1;
+    milliseconds grace{2000};
+    int max_actions_per_minute = 2;
+    std::vector<std::string> spares;
+    bool takeover = false;
+    std::optional<milliseconds> takeover_after;  // default: 3 x cluster-node-timeout
+};
+
+struct auth_settings {
+    std::optional<std::string> username;
+    std::optional<std::string> password_file;
+    std::optional<std::string> password;  // read from password_file; a secret, never printed
+};
+
+struct cluster_settings {
+    std::string name;
+    std::vector<std::string> seeds;
+    auth_settings auth;
+    milliseconds poll_interval{1000};
+    milliseconds timeout{500};
+    milliseconds security_interval{60000};
+    failure_domain_policy failure_domains;
+    heal_settings heal;
+};
+
+struct coordination_settings {
+    std::string backend = "none";  // none | etcd
+    std::vector<std::string> endpoints;
+    std::string prefix = "/redis-warden/";
+    milliseconds ttl{10000};
+};
+
+struct log_settings {
+    std::string level = "info";
+    std::string format = "text";  // text | json
+};
+
+struct settings {
+    std::string listen = "127.0.0.1:9736";
+    log_settings log;
+    std::vector<cluster_settings> clusters;
+    coordination_settings coordination;
+};
+
+// Reads a secret file: first line, without the newline. Replaceable in tests.
+using secret_reader = std::function<result<std::string>(const std::string& path)>;
+result<std::string> read_secret_file(const std::string& path);
+
+// Errors read "FILE:LINE:COL: key 'clusters[0].timeout': ..." (1-based line and column).
+result<settings> parse_settings(const std::string& yaml_text, const std::string& source_name,
+                                const secret_reader& read_secret = read_secret_file);
+result<settings> load_settings(const std::string& path);
+
+// "500ms", "2s", "1.5s", "1m", "1h" -> milliseconds.
+result<milliseconds> parse_duration(std::string_view text);
+
+}  // namespace warden::config

@@ -1,0 +1,90 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/settings.hpp"
+
+using namespace warden;
+using namespace warden::config;
+
+namespace {
+
+result<std::string> fake_secret(const std::string& path) {
+    if (path == "/missing")
+        return error{"cannot read password file '/missing': No such file or directory"};
+    return std::string("s3cret");
+}
+
+result<settings> parse(const std::string& text) {
+    return parse_settings(text, "warden.yaml", fake_secret);
+}
+
+std::string failure_of(const std::string& text) {
+    auto parsed = parse(text);
+    REQUIRE_FALSE(parsed.has_value());
+    return parsed.failure().message;
+}
+
+const std::string minimal = "clusters:\n  - name: a\n    seeds: [127.0.0.1:7000]\n";
+
+}  // namespace
+
+TEST_CASE("the example config documents every key and loads") {
+    std::ifstream file(std::string(WARDEN_SOURCE_DIR) + "/deploy/redis-warden.example.yaml");
+    std::stringstream text;
+    text << file.rdbuf();
+    auto parsed = parse(text.str());
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    const auto& cluster = parsed->clusters.at(0);
+    CHECK(cluster.name == "sso-tokens");
+    CHECK(cluster.seeds.size() == 2);
+    CHECK(cluster.auth.username == "warden");
+    CHECK(cluster.auth.password == "s3cret");
+    CHECK(cluster.timeout == milliseconds(500));
+    CHECK(cluster.failure_domains.zones.size() == 2);
+    CHECK(cluster.heal.takeover_after == milliseconds(6000));
+    CHECK(parsed->coordination.ttl == milliseconds(10000));
+}
+
+TEST_CASE("a minimal config gets the documented defaults") {
+    auto parsed = parse(minimal);
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->listen == "127.0.0.1:9736");
+    CHECK(parsed->clusters[0].poll_interval == milliseconds(1000));
+    CHECK(parsed->clusters[0].heal.mode == heal_mode::observe);
+    CHECK(parsed->coordination.backend == "none");
+}
+
+TEST_CASE("errors name the file, line, column and key") {
+    CHECK(failure_of(minimal + "    timeuot: 1s\n") ==
+          "warden.yaml:4:5: key 'clusters[0].timeuot': unknown key (known here: auth, "
+          "failure_domains, heal, name, poll_interval, security_interval, seeds, timeout)");
+    CHECK(failure_of(minimal + "    timeout: soon\n") ==
+          "warden.yaml:4:14: key 'clusters[0].timeout': 'soon' is not a duration (e.g. 500ms, "
+          "2s, 1m, 1h)");
+    CHECK(failure_of("clusters:\n  - name: a\n    seeds: [127.0.0.1]\n") ==
+          "warden.yaml:3:13: key 'clusters[0].seeds[0]': '127.0.0.1' is not HOST:PORT");
+    CHECK(failure_of(minimal + "    failure_domains: {10.0.0.0/33: z}\n")
+              .find("key 'clusters[0].failure_domains.10.0.0.0/33': bad prefix length") !=
+          std::string::npos);
+    CHECK(failure_of(minimal + "    auth: {password_file: /missing}\n") ==
+          "warden.yaml:4:27: key 'clusters[0].auth.password_file': cannot read password file "
+          "'/missing': No such file or directory");
+    CHECK(failure_of(minimal + minimal.substr(10)) ==
+          "warden.yaml:4:11: key 'clusters[1].name': duplicate cluster name 'a'");
+    CHECK(failure_of("clusters: [").find("warden.yaml:1:") == 0);
+    CHECK(failure_of("listen: 1.2.3.4:9736\n") == "warden.yaml:1:1: key '': missing 'clusters'");
+    CHECK(failure_of(minimal + "coordination: {backend: zookeeper}\n")
+              .find("'zookeeper' is not one of: etcd, none") != std::string::npos);
+}
+
+TEST_CASE("durations accept ms, s, m, h and decimals") {
+    CHECK(*parse_duration("500ms") == milliseconds(500));
+    CHECK(*parse_duration("1.5s") == milliseconds(1500));
+    CHECK(*parse_duration("2m") == milliseconds(120000));
+    CHECK(*parse_duration("1h") == milliseconds(3600000));
+    CHECK_FALSE(parse_duration("5").has_value());
+    CHECK_FALSE(parse_duration("0s").has_value());
+    CHECK_FALSE(parse_duration("-1s").has_value());
+}
