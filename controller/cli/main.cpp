@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "controller/cli/check_command.hpp"
+#include "controller/daemon/daemon.hpp"
 
 #ifndef WARDEN_VERSION
 #define WARDEN_VERSION "0.0.0"
@@ -32,6 +33,11 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     warden::cli::check_options check;
     warden::cli::add_check_command(app, check);
+    warden::daemon::run_options run;
+    run.version = WARDEN_VERSION;
+    auto* run_command = app.add_subcommand("run", "run the daemon (systemd Type=notify)");
+    run_command->add_option("--config", run.config_file, "config file")->required();
+    run_command->add_option("--listen", run.listen, "ADDR:PORT for HTTP, overrides the config");
     app.add_subcommand("version", "print the version");
     try {
         app.parse(argc, argv);
@@ -46,6 +52,7 @@ int main(int argc, char** argv) {
             std::printf("redis-warden %s\n", WARDEN_VERSION);
             return 0;
         }
+        if (app.got_subcommand("run")) return warden::daemon::run_daemon(run);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {
         std::fprintf(stderr, "redis-warden: internal error: %s\n", failure.what());

@@ -31,7 +31,7 @@ nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
 
 }  // namespace
 
-std::string render_json(const check_report& report) {
+nlohmann::json report_json(const check_report& report) {
     const auto& quorum = report.health.quorum;
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& node : report.cluster_topology.nodes) {
@@ -55,8 +55,12 @@ std::string render_json(const check_report& report) {
         {"nodes", std::move(nodes)},
         {"findings", std::move(findings)},
     };
+    return document;
+}
+
+std::string render_json(const check_report& report) {
     // Replace invalid UTF-8 (a hostile reply's bytes in an error) instead of throwing.
-    return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return report_json(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace warden

@@ -2,6 +2,7 @@
 // human table, and the one-line monitoring-plugin status. Pure functions of the report.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "controller/core/health/findings.hpp"
@@ -24,8 +25,9 @@ struct analysis_policy {
 // The one analysis path shared by check, the daemon and --from-file.
 check_report analyze(const snapshot& observed, const analysis_policy& policy);
 
-std::string render_json(const check_report& report);    // one object, no trailing newline
-std::string render_text(const check_report& report);    // nodes master -> replicas, findings
-std::string render_nagios(const check_report& report);  // "REDIS CLUSTER OK - ... | perf"
+nlohmann::json report_json(const check_report& report);  // the object render_json prints
+std::string render_json(const check_report& report);     // one object, no trailing newline
+std::string render_text(const check_report& report);     // nodes master -> replicas, findings
+std::string render_nagios(const check_report& report);   // "REDIS CLUSTER OK - ... | perf"
 
 }  // namespace warden

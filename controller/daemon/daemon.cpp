@@ -1,0 +1,230 @@
+#include "controller/daemon/daemon.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include "config/settings.hpp"
+#include "controller/daemon/cluster_monitor.hpp"
+#include "controller/daemon/http_server.hpp"
+#include "controller/daemon/status_board.hpp"
+#include "controller/daemon/systemd_notify.hpp"
+
+namespace warden::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// %* in the JSON pattern: the message as the inside of a JSON string.
+class json_escaped_message : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& message, const std::tm&,
+                spdlog::memory_buf_t& out) override {
+        for (char c : std::string_view(message.payload.data(), message.payload.size())) {
+            if (c == '"' || c == '\\') {
+                out.push_back('\\');
+                out.push_back(c);
+            } else if (static_cast<unsigned char>(c) < 0x20) {
+                fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<int>(c));
+            } else {
+                out.push_back(c);
+            }
+        }
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<json_escaped_message>();
+    }
+};
+
+void configure_logging(const config::log_settings& log) {
+    auto logger = spdlog::stderr_logger_mt("warden");
+    if (log.format == "json") {
+        auto formatter = std::make_unique<spdlog::pattern_formatter>();
+        formatter->add_flag<json_escaped_message>('*').set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})");
+        logger->set_formatter(std::move(formatter));
+    } else {
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+    }
+    logger->set_level(spdlog::level::from_str(log.level));
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+}
+
+http_response route(const status_board& board, const std::string& target) {
+    auto path = target.substr(0, target.find('?'));
+    auto now = std::chrono::system_clock::now();
+    if (path == "/metrics") {
+        return {200, "text/plain; version=0.0.4; charset=utf-8", board.metrics_text()};
+    }
+    if (path == "/status") return {200, "application/json", board.status_json(now) + "\n"};
+    if (path == "/healthz") {
+        auto verdict = board.health(now);
+        return {verdict.fresh ? 200 : 503, "text/plain; charset=utf-8",
+                (verdict.fresh ? "ok\n" : "stale\n") + verdict.detail};
+    }
+    return {404, "text/plain; charset=utf-8", "not found: try /metrics, /status, /healthz\n"};
+}
+
+// Everything one loaded config runs: the board's cluster list and one monitor per cluster.
+class monitor_set {
+  public:
+    void start(const config::settings& settings, status_board& board) {
+        std::vector<std::pair<std::string, std::chrono::milliseconds>> names;
+        for (const auto& cluster : settings.clusters)
+            names.emplace_back(cluster.name, cluster.poll_interval);
+        board.set_clusters(names);
+        for (const auto& cluster : settings.clusters) {
+            monitors_.push_back(std::make_unique<cluster_monitor>(cluster, board));
+            monitors_.back()->start();
+        }
+    }
+    void request_stop() {
+        for (auto& monitor : monitors_) monitor->request_stop();
+    }
+    bool all_finished() const {
+        for (const auto& monitor : monitors_) {
+            if (!monitor->finished()) return false;
+        }
+        return true;
+    }
+    bool all_alive() const {
+        auto now = std::chrono::steady_clock::now();
+        for (const auto& monitor : monitors_) {
+            if (now - monitor->heartbeat() > monitor->liveness_budget()) return false;
+        }
+        return true;
+    }
+    void clear() { monitors_.clear(); }  // joins
+
+  private:
+    std::vector<std::unique_ptr<cluster_monitor>> monitors_;
+};
+
+class daemon_process {
+  public:
+    daemon_process(run_options options, config::settings settings)
+        : options_(std::move(options)),
+          settings_(std::move(settings)),
+          board_(options_.version),
+          server_(io_, [this](const std::string& target) { return route(board_, target); }),
+          signals_(io_, SIGTERM, SIGINT, SIGHUP),
+          ticker_(io_) {}
+
+    int run() {
+        auto listen = options_.listen.value_or(settings_.listen);
+        if (auto bound = server_.listen(listen); !bound) {
+            spdlog::critical("{}", bound.failure().message);
+            return 1;
+        }
+        spdlog::info("redis-warden {} listening on http://{} for {} cluster(s)", options_.version,
+                     server_.bound_address(), settings_.clusters.size());
+        monitors_.start(settings_, board_);
+        wait_signal();
+        tick();
+        io_.run();
+        return 0;
+    }
+
+  private:
+    void wait_signal() {
+        signals_.async_wait([this](boost::system::error_code ec, int signal_number) {
+            if (ec) return;
+            if (signal_number == SIGHUP) {
+                reload();
+                return wait_signal();
+            }
+            stop(signal_number);
+        });
+    }
+
+    void reload() {
+        notify_reloading();
+        auto loaded = config::load_settings(options_.config_file);
+        if (!loaded) {
+            spdlog::error("reload: keeping the running config: {}", loaded.failure().message);
+            notify_status(board_.summary_line());
+            return;
+        }
+        if (!options_.listen && loaded->listen != settings_.listen) {
+            spdlog::warn("reload: listen changed to {}; that takes a restart, still on {}",
+                         loaded->listen, server_.bound_address());
+        }
+        monitors_.request_stop();
+        monitors_.clear();
+        settings_ = std::move(*loaded);
+        monitors_.start(settings_, board_);
+        spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
+        sd_notify_ready_again_ = true;
+    }
+
+    void stop(int signal_number) {
+        spdlog::info("signal {}: stopping", signal_number);
+        notify_stopping();
+        monitors_.request_stop();
+        // A poll in flight may wait on a node up to its timeout; never hold exit for it.
+        auto deadline = std::chrono::steady_clock::now() + 700ms;
+        while (!monitors_.all_finished() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(10ms);
+        }
+        spdlog::default_logger()->flush();
+        if (!monitors_.all_finished()) std::_Exit(0);
+        monitors_.clear();
+        io_.stop();
+    }
+
+    // Every 250 ms: READY once every cluster has completed a poll, STATUS on change, and the
+    // watchdog only while every poll loop is alive.
+    void tick() {
+        if ((!ready_ || sd_notify_ready_again_) && board_.all_polled_once()) {
+            ready_ = true;
+            sd_notify_ready_again_ = false;
+            notify_ready(board_.summary_line());
+        }
+        auto summary = board_.summary_line();
+        if (ready_ && summary != last_status_) notify_status(summary);
+        last_status_ = summary;
+        if (watchdog_ && monitors_.all_alive()) notify_watchdog();
+        ticker_.expires_after(250ms);
+        ticker_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) tick();
+        });
+    }
+
+    run_options options_;
+    config::settings settings_;
+    boost::asio::io_context io_;
+    status_board board_;
+    http_server server_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer ticker_;
+    monitor_set monitors_;
+    bool ready_ = false;
+    bool sd_notify_ready_again_ = false;
+    bool watchdog_ = watchdog_interval().has_value();
+    std::string last_status_;
+};
+
+}  // namespace
+
+int run_daemon(const run_options& options) {
+    auto loaded = config::load_settings(options.config_file);
+    if (!loaded) {
+        std::fprintf(stderr, "redis-warden run: %s\n", loaded.failure().message.c_str());
+        return 1;
+    }
+    configure_logging(loaded->log);
+    daemon_process process(options, std::move(*loaded));
+    return process.run();
+}
+
+}  // namespace warden::daemon

@@ -1,0 +1,120 @@
+#include "controller/daemon/status_board.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace warden::daemon {
+namespace {
+
+// Poll durations from 1 ms to 10 s: loopback polls land low, timeouts land high.
+const std::vector<double> poll_buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                          0.25,  0.5,    1,     2.5,  5,     10};
+
+}  // namespace
+
+double status_board::unix_seconds(wall_time at) {
+    return std::chrono::duration<double>(at.time_since_epoch()).count();
+}
+
+void status_board::set_clusters(
+    const std::vector<std::pair<std::string, std::chrono::milliseconds>>& clusters) {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, entry> next;
+    for (const auto& [name, interval] : clusters) {
+        auto found = clusters_.find(name);
+        entry item = found != clusters_.end() ? std::move(found->second) : entry{};
+        if (found == clusters_.end()) {
+            item.metrics.cluster = name;
+            item.metrics.poll_duration = histogram_state::with_bounds(poll_buckets);
+        }
+        item.poll_interval = interval;
+        next.emplace(name, std::move(item));
+    }
+    clusters_ = std::move(next);
+}
+
+void status_board::publish(const std::string& cluster, check_report report, double poll_seconds,
+                           wall_time finished) {
+    std::lock_guard lock(mutex_);
+    auto found = clusters_.find(cluster);
+    if (found == clusters_.end()) return;  // removed by a reload while polling
+    auto& item = found->second;
+    item.metrics.last_report = std::move(report);
+    item.metrics.poll_duration.observe(poll_seconds);
+    item.metrics.last_poll_timestamp = unix_seconds(finished);
+    item.last_poll = finished;
+}
+
+std::string status_board::metrics_text() const {
+    std::lock_guard lock(mutex_);
+    std::vector<cluster_metrics> all;
+    for (const auto& [name, item] : clusters_) all.push_back(item.metrics);
+    return render_metrics(all, version_);
+}
+
+std::string status_board::status_json(wall_time now) const {
+    std::lock_guard lock(mutex_);
+    nlohmann::json clusters = nlohmann::json::array();
+    for (const auto& [name, item] : clusters_) {
+        nlohmann::json cluster = item.metrics.last_report
+                                     ? report_json(*item.metrics.last_report)
+                                     : nlohmann::json{{"cluster", name}, {"status", "unknown"}};
+        cluster["last_poll_timestamp"] = item.last_poll
+                                             ? nlohmann::json(unix_seconds(*item.last_poll))
+                                             : nlohmann::json(nullptr);
+        cluster["poll_age_seconds"] =
+            item.last_poll
+                ? nlohmann::json(std::chrono::duration<double>(now - *item.last_poll).count())
+                : nlohmann::json(nullptr);
+        cluster["leader"] = item.metrics.leader;
+        clusters.push_back(std::move(cluster));
+    }
+    nlohmann::json document = {{"version", version_}, {"clusters", std::move(clusters)}};
+    return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+health_verdict status_board::health(wall_time now) const {
+    std::lock_guard lock(mutex_);
+    health_verdict verdict{!clusters_.empty(), {}};
+    for (const auto& [name, item] : clusters_) {
+        if (!item.last_poll) {
+            verdict.fresh = false;
+            verdict.detail += fmt::format("{}: no completed poll yet\n", name);
+            continue;
+        }
+        auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - *item.last_poll);
+        bool fresh = age <= 3 * item.poll_interval;
+        verdict.fresh = verdict.fresh && fresh;
+        verdict.detail += fmt::format("{}: last poll {} ms ago ({})\n", name, age.count(),
+                                      fresh ? "fresh" : "stale");
+    }
+    return verdict;
+}
+
+bool status_board::all_polled_once() const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, item] : clusters_) {
+        if (!item.last_poll) return false;
+    }
+    return true;
+}
+
+std::string status_board::summary_line() const {
+    std::lock_guard lock(mutex_);
+    std::string line;
+    for (const auto& [name, item] : clusters_) {
+        if (!line.empty()) line += "; ";
+        if (!item.metrics.last_report) {
+            line += name + ": waiting for first poll";
+            continue;
+        }
+        const auto& report = *item.metrics.last_report;
+        line += fmt::format("{}: {} ({} nodes, {} findings, quorum margin {})", name,
+                            to_string(report.health.status), report.cluster_topology.nodes.size(),
+                            report.health.findings.size(), report.health.quorum.margin);
+    }
+    return line;
+}
+
+}  // namespace warden::daemon

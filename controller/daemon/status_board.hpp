@@ -1,0 +1,52 @@
+// The daemon's shared state: the last completed poll of each cluster. Poll loops publish,
+// HTTP handlers read; a scrape never waits on Redis, only on this mutex.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/core/report/metrics.hpp"
+
+namespace warden::daemon {
+
+using wall_time = std::chrono::system_clock::time_point;
+
+struct health_verdict {
+    bool fresh = false;
+    std::string detail;  // one line per cluster
+};
+
+class status_board {
+  public:
+    explicit status_board(std::string version) : version_(std::move(version)) {}
+
+    // Replaces the set of clusters (config load/reload), keeping state of those that stay.
+    void set_clusters(
+        const std::vector<std::pair<std::string, std::chrono::milliseconds>>& clusters);
+    void publish(const std::string& cluster, check_report report, double poll_seconds,
+                 wall_time finished);
+
+    std::string metrics_text() const;
+    std::string status_json(wall_time now) const;
+    // Fresh while every cluster's last poll is younger than 3 x its poll interval.
+    health_verdict health(wall_time now) const;
+    bool all_polled_once() const;
+    std::string summary_line() const;  // for systemd STATUS=
+
+  private:
+    struct entry {
+        cluster_metrics metrics;
+        std::chrono::milliseconds poll_interval{1000};
+        std::optional<wall_time> last_poll;
+    };
+    static double unix_seconds(wall_time at);
+
+    std::string version_;
+    mutable std::mutex mutex_;
+    std::map<std::string, entry> clusters_;
+};
+
+}  // namespace warden::daemon
