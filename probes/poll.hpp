@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,10 +19,12 @@ struct credentials {
 
 struct poll_request {
     std::string cluster_name;
-    std::vector<std::string> seeds;          // "host:port", "[v6]:port"
+    std::vector<std::string> seeds;  // "host:port", "[v6]:port"
     credentials auth;
     std::chrono::milliseconds timeout{500};  // per node, connect through last reply
     bool discover = true;                    // also probe every node named in any view
+    // Bytes read from one node before it is cut off, so a hostile peer cannot exhaust memory.
+    std::size_t max_reply_bytes = 64 * 1024 * 1024;
 };
 
 // Never throws for network trouble: each node's failure is recorded in its node_probe.

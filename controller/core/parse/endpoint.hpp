@@ -2,6 +2,7 @@
 // unbracketed "::1:6379" CLUSTER NODES prints (the port follows the last ':').
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,10 +12,11 @@ namespace warden {
 
 struct endpoint {
     std::string host;  // without brackets
-    int port = 0;
+    std::uint16_t port = 0;
     friend bool operator==(const endpoint&, const endpoint&) = default;
 };
 
+// Errors name the input, e.g. "invalid address 'redis-1': missing port".
 result<endpoint> parse_endpoint(std::string_view text);
 
 }  // namespace warden

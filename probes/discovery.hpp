@@ -1,0 +1,45 @@
+// Which addresses a poll round probes: the seeds, then every node any view names.
+// Pure bookkeeping (no sockets) so the fan-out shell only performs what this decides.
+// Addresses are deduplicated by their canonical form (format_address: "host:port",
+// "[v6]:port"); a seed given as a hostname keeps the dialed name.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controller/core/parse/endpoint.hpp"
+#include "controller/core/snapshot.hpp"
+
+namespace warden::probes {
+
+struct probe_target {
+    std::string address;  // canonical, as reported in the snapshot
+    warden::endpoint endpoint;
+};
+
+class discovery {
+  public:
+    explicit discovery(bool follow_views) : follow_views_(follow_views) {}
+
+    // Targets for the seeds; a seed that does not parse becomes a finished probe in `rejected`.
+    std::vector<probe_target> claim_seeds(const std::vector<std::string>& seeds,
+                                          std::vector<node_probe>& rejected);
+
+    // Targets named by one node's CLUSTER NODES reply and not yet claimed. Skips lines
+    // without a usable address (empty host, port 0, noaddr, handshake). The "myself" line is
+    // the replying node, perhaps dialed under another name: it is claimed, not probed again.
+    std::vector<probe_target> on_cluster_nodes(std::string_view cluster_nodes_text);
+
+  private:
+    bool claim(const std::string& address) { return claimed_.insert(address).second; }
+
+    bool follow_views_;
+    std::set<std::string> claimed_;
+};
+
+// Canonical form of a parsed address; IP literals are normalised ("::0001" -> "::1").
+std::string canonical_address(const warden::endpoint& endpoint);
+
+}  // namespace warden::probes

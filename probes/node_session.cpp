@@ -1,0 +1,192 @@
+#include "probes/node_session.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
+
+namespace warden::probes {
+namespace {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+
+std::string describe_connect_error(const error_code& ec) {
+    if (ec == net::error::connection_refused) return "connection refused";
+    if (ec == net::error::host_unreachable) return "host unreachable";
+    if (ec == net::error::network_unreachable) return "network unreachable";
+    return "cannot connect: " + ec.message();
+}
+
+std::string describe_transfer_error(const error_code& ec) {
+    if (ec == net::error::eof) return "connection closed by peer";
+    if (ec == net::error::connection_reset || ec == net::error::broken_pipe) {
+        return "connection reset by peer";
+    }
+    return "connection failed: " + ec.message();
+}
+
+std::string describe_resolve_error(const std::string& host, const error_code& ec) {
+    if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again ||
+        ec == net::error::no_data) {
+        return fmt::format("cannot resolve host '{}'", host);
+    }
+    return fmt::format("cannot resolve host '{}' ({})", host, ec.message());
+}
+
+}  // namespace
+
+node_session::node_session(net::io_context& io, std::shared_ptr<resolver_lifeline> lifeline,
+                           probe_target target, const poll_request& request, session_hooks hooks)
+    : lifeline_(std::move(lifeline)),
+      target_(std::move(target)),
+      plan_(plan_probe(request.auth)),
+      limits_{request.timeout, request.max_reply_bytes},
+      hooks_(std::move(hooks)),
+      deadline_(io),
+      socket_(io),
+      buffer_(read_chunk_bytes) {}
+
+void node_session::start() {
+    deadline_.expires_after(limits_.timeout);
+    deadline_.async_wait([this](const error_code& ec) { on_deadline(ec); });
+    error_code not_ip;
+    auto ip = net::ip::make_address(target_.endpoint.host, not_ip);
+    if (!not_ip) {
+        // An IP literal needs no lookup (and no thread).
+        connect({tcp::endpoint(ip, target_.endpoint.port)});
+        return;
+    }
+    phase_ = phase::resolving;
+    resolve_detached(lifeline_, target_.endpoint.host, target_.endpoint.port,
+                     [this](const error_code& ec, std::vector<tcp::endpoint> endpoints) {
+                         on_resolved(ec, std::move(endpoints));
+                     });
+}
+
+void node_session::on_deadline(const error_code& ec) {
+    if (ec == net::error::operation_aborted || phase_ == phase::done) return;
+    finish(timeout_message());
+}
+
+void node_session::on_resolved(const error_code& ec, std::vector<tcp::endpoint> endpoints) {
+    if (phase_ != phase::resolving) return;  // the deadline came first
+    if (ec || endpoints.empty()) {
+        finish(describe_resolve_error(target_.endpoint.host, ec));
+        return;
+    }
+    connect(endpoints);
+}
+
+void node_session::connect(const std::vector<tcp::endpoint>& endpoints) {
+    phase_ = phase::connecting;
+    // Tries each resolved address in turn ("localhost" may give ::1 then 127.0.0.1).
+    net::async_connect(socket_, endpoints,
+                       [this](const error_code& ec, const tcp::endpoint&) { on_connected(ec); });
+}
+
+void node_session::on_connected(const error_code& ec) {
+    if (phase_ != phase::connecting) return;
+    if (ec) {
+        finish(describe_connect_error(ec));
+        return;
+    }
+    phase_ = phase::exchanging;
+    connected_at_ = std::chrono::steady_clock::now();
+    error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);  // one small write; do not wait to batch
+    net::async_write(socket_, net::buffer(plan_.request),
+                     [this](const error_code& write_ec, std::size_t) { on_written(write_ec); });
+}
+
+void node_session::on_written(const error_code& ec) {
+    // The request may hold the password: do not keep it around longer than needed.
+    std::fill(plan_.request.begin(), plan_.request.end(), '\0');
+    if (phase_ != phase::exchanging) return;
+    if (ec) {
+        finish(describe_transfer_error(ec));
+        return;
+    }
+    read_more();
+}
+
+void node_session::read_more() {
+    socket_.async_read_some(net::buffer(buffer_), [this](const error_code& ec, std::size_t bytes) {
+        on_read(ec, bytes);
+    });
+}
+
+void node_session::on_read(const error_code& ec, std::size_t bytes) {
+    if (phase_ != phase::exchanging) return;
+    if (bytes > 0) {
+        bytes_read_ += bytes;
+        if (bytes_read_ > limits_.max_reply_bytes) {
+            finish(too_large_message(limits_.max_reply_bytes));
+            return;
+        }
+        reader_.feed(std::string_view(buffer_.data(), bytes));
+        if (auto failure = take_replies()) {
+            finish(std::move(failure));
+            return;
+        }
+        if (replies_.size() == plan_.expected_replies) {
+            finish(std::nullopt);
+            return;
+        }
+    }
+    if (ec) {
+        finish(describe_transfer_error(ec));
+        return;
+    }
+    read_more();
+}
+
+// Moves every complete reply out of the reader; returns why the stream is unusable, if it is.
+std::optional<std::string> node_session::take_replies() {
+    while (replies_.size() < plan_.expected_replies) {
+        // No probe reply is an array; refusing one up front keeps a hostile "*2147483647"
+        // from making hiredis allocate for it.
+        if (reader_.pending_type() == '*') {
+            return "not a Redis reply (array where a bulk string was expected)";
+        }
+        auto next = reader_.next();
+        if (!next) return next.failure().message;
+        if (!next->has_value()) return std::nullopt;
+        replies_.push_back(std::move(**next));
+        latency_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                connected_at_)
+                          .count();
+        const std::size_t nodes_index = plan_.sends_auth ? 1 : 0;
+        const resp_value& latest = replies_.back();
+        if (replies_.size() == nodes_index + 1 && latest.type == resp_type::string &&
+            hooks_.on_cluster_nodes) {
+            hooks_.on_cluster_nodes(latest.text);
+        }
+    }
+    return std::nullopt;
+}
+
+void node_session::finish(std::optional<std::string> failure) {
+    if (phase_ == phase::done) return;
+    phase_ = phase::done;
+    deadline_.cancel();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    std::fill(plan_.request.begin(), plan_.request.end(), '\0');
+    exchange_outcome outcome{std::move(replies_), std::move(failure), latency_ms_};
+    if (hooks_.on_done) hooks_.on_done(interpret_exchange(target_.address, plan_, outcome));
+}
+
+std::string node_session::timeout_message() const {
+    const char* what = "waiting for reply";
+    if (phase_ == phase::resolving) what = "resolving host";
+    if (phase_ == phase::connecting) what = "connecting";
+    return fmt::format("timed out after {} ms ({})", limits_.timeout.count(), what);
+}
+
+}  // namespace warden::probes

@@ -1,0 +1,69 @@
+// RESP2 decoding and encoding on top of hiredis' reader: hiredis parses, Asio moves bytes.
+// https://redis.io/docs/reference/protocol-spec/
+//   "+OK\r\n" status, "-ERR text\r\n" error, ":42\r\n" integer,
+//   "$5\r\nhello\r\n" bulk string, "$-1\r\n" nil, "*2\r\n:1\r\n:2\r\n" array.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controller/core/result.hpp"
+
+struct redisReader;
+
+namespace warden::probes {
+
+enum class resp_type { status, error, integer, string, array, nil };
+
+std::string_view to_string(resp_type type);
+
+// One reply, owned: no pointer into hiredis memory survives the reader.
+struct resp_value {
+    resp_type type = resp_type::nil;
+    std::string text;                  // status, error and string payloads
+    std::int64_t integer = 0;          // integer payload
+    std::vector<resp_value> elements;  // array payload
+
+    friend bool operator==(const resp_value&, const resp_value&) = default;
+};
+
+// Prints e.g. `error "ERR unknown command"` so doctest failures read well.
+std::ostream& operator<<(std::ostream& out, const resp_value& value);
+
+namespace detail {
+struct reader_deleter {
+    void operator()(redisReader* reader) const;
+};
+}  // namespace detail
+
+// Incremental decoder: feed bytes as they arrive, take complete replies out in order.
+// A protocol error is sticky: the stream cannot be resynchronised after it.
+class resp_reader {
+  public:
+    resp_reader();
+
+    // Returns false once the reader is in the error state (next() then says why).
+    bool feed(std::string_view bytes);
+
+    // The next complete reply; nullopt when more bytes are needed; an error value
+    // "not a Redis reply (protocol error: ...)" when the bytes are not RESP.
+    result<std::optional<resp_value>> next();
+
+    // Type byte of the next reply when it is buffered and not yet started ('*' for an
+    // array...). Lets a caller refuse a reply shape before hiredis allocates for it.
+    std::optional<char> pending_type() const;
+
+  private:
+    std::unique_ptr<redisReader, detail::reader_deleter> reader_;
+};
+
+// Encodes one command as a RESP array of bulk strings (binary safe).
+std::string encode_command(std::span<const std::string_view> arguments);
+
+}  // namespace warden::probes

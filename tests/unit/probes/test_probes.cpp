@@ -1,0 +1,302 @@
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/core/parse/endpoint.hpp"
+#include "fake_redis.hpp"
+#include "probes/discovery.hpp"
+#include "probes/poll.hpp"
+#include "probes/probe_exchange.hpp"
+#include "probes/resp.hpp"
+
+using namespace warden;
+using namespace warden::probes;
+using namespace warden::probes::testing;
+using namespace std::chrono_literals;
+using namespace std::string_view_literals;
+
+namespace {
+
+resp_value only_reply(std::string_view bytes) {
+    resp_reader reader;
+    reader.feed(bytes);
+    auto next = reader.next();
+    REQUIRE(next.has_value());
+    REQUIRE(next->has_value());
+    return **next;
+}
+
+struct timed_poll {
+    snapshot result;
+    std::chrono::milliseconds elapsed;
+};
+
+poll_request request_for(std::vector<std::string> seeds, std::chrono::milliseconds timeout = 300ms,
+                         credentials auth = {}) {
+    return poll_request{"test", std::move(seeds), std::move(auth), timeout};
+}
+
+timed_poll run(const poll_request& request) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = poll_cluster(request);
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    return {std::move(result), elapsed};
+}
+
+timed_poll poll(std::vector<std::string> seeds, std::chrono::milliseconds timeout = 300ms,
+                credentials auth = {}) {
+    return run(request_for(std::move(seeds), timeout, std::move(auth)));
+}
+
+const node_probe& only_node(const snapshot& result) {
+    REQUIRE(result.nodes.size() == 1);
+    return result.nodes.front();
+}
+
+std::string id(char digit) {
+    return std::string(40, digit);
+}
+
+std::string view_line(char digit, const std::string& address, const std::string& flags) {
+    return id(digit) + " " + address + "@1 " + flags + " - 0 0 1 connected\n";
+}
+
+}  // namespace
+
+TEST_SUITE("resp") {
+    TEST_CASE("each RESP2 type decodes to its owned value") {
+        CHECK(only_reply("+OK\r\n") == resp_value{resp_type::status, "OK", 0, {}});
+        CHECK(only_reply("-ERR no\r\n") == resp_value{resp_type::error, "ERR no", 0, {}});
+        CHECK(only_reply(":-42\r\n") == resp_value{resp_type::integer, "", -42, {}});
+        CHECK(only_reply("$5\r\nhe\0lo\r\n"sv).text == std::string("he\0lo", 5));
+        CHECK(only_reply("$-1\r\n").type == resp_type::nil);
+        auto array = only_reply("*2\r\n:1\r\n*1\r\n$1\r\nx\r\n");
+        REQUIRE(array.type == resp_type::array);
+        CHECK(array.elements[0].integer == 1);
+        CHECK(array.elements[1].elements[0].text == "x");
+    }
+
+    TEST_CASE("a reply split over several feeds is returned once complete") {
+        resp_reader reader;
+        for (std::string_view piece : {"$1", "1\r\nhello ", "world\r"}) {
+            REQUIRE(reader.feed(piece));
+            auto next = reader.next();
+            REQUIRE(next.has_value());
+            CHECK_FALSE(next->has_value());
+        }
+        reader.feed("\n+O");
+        CHECK(reader.next().value()->text == "hello world");
+        CHECK_FALSE(reader.next().value().has_value());
+        reader.feed("K\r\n");
+        CHECK(reader.next().value()->text == "OK");
+        CHECK_FALSE(reader.next().value().has_value());
+    }
+
+    TEST_CASE("bytes that are not RESP give a protocol error naming the problem") {
+        resp_reader reader;
+        reader.feed("HTTP/1.1 400 Bad Request\r\n");
+        auto next = reader.next();
+        REQUIRE_FALSE(next.has_value());
+        CHECK(next.failure().message ==
+              "not a Redis reply (protocol error: got \"H\" as reply type byte)");
+    }
+
+    TEST_CASE("the type of a reply not yet started can be inspected before parsing it") {
+        resp_reader reader;
+        CHECK_FALSE(reader.pending_type().has_value());
+        reader.feed("+OK\r\n*2147483647\r\n");
+        CHECK(reader.pending_type() == '+');
+        CHECK(reader.next().value()->text == "OK");
+        CHECK(reader.pending_type() == '*');
+    }
+
+    TEST_CASE("an encoded command decodes back to its arguments") {
+        std::vector<std::string_view> arguments{"AUTH", "us er", std::string_view("p\r\n", 3)};
+        auto encoded = encode_command(arguments);
+        CHECK(encoded == "*3\r\n$4\r\nAUTH\r\n$5\r\nus er\r\n$3\r\np\r\n\r\n");
+        CHECK(only_reply(encoded).elements.size() == 3);
+    }
+}
+
+TEST_SUITE("discovery") {
+    TEST_CASE("seeds are deduplicated by canonical address and bad seeds become errors") {
+        discovery round(true);
+        std::vector<node_probe> rejected;
+        auto targets =
+            round.claim_seeds({"127.0.0.1:7000", "::1:7000", "[::1]:7000", "nope"}, rejected);
+        REQUIRE(targets.size() == 2);
+        CHECK(targets[0].address == "127.0.0.1:7000");
+        CHECK(targets[1].address == "[::1]:7000");
+        REQUIRE(rejected.size() == 1);
+        CHECK(rejected[0].error == "invalid address 'nope': missing port");
+    }
+
+    TEST_CASE("a view names new nodes but not itself, unaddressed or handshake nodes") {
+        discovery round(true);
+        std::vector<node_probe> rejected;
+        round.claim_seeds({"localhost:7000"}, rejected);
+        std::string view =
+            view_line('a', "127.0.0.1:7000", "myself,master") +
+            view_line('b', "127.0.0.1:7001", "master") + view_line('c', "::1:7002", "slave") +
+            view_line('d', ":0", "master,noaddr") + view_line('e', "127.0.0.1:7003", "handshake");
+        auto targets = round.on_cluster_nodes(view);
+        REQUIRE(targets.size() == 2);
+        CHECK(targets[0].address == "127.0.0.1:7001");
+        CHECK(targets[1].address == "[::1]:7002");
+        CHECK(round.on_cluster_nodes(view).empty());
+    }
+}
+
+TEST_SUITE("probe_exchange") {
+    TEST_CASE("AUTH goes first in the pipeline only when a password is configured") {
+        CHECK(plan_probe({}).expected_replies == 3);
+        auto plan = plan_probe({"warden", "pw"});
+        CHECK(plan.expected_replies == 4);
+        CHECK(plan.request.starts_with("*3\r\n$4\r\nAUTH\r\n$6\r\nwarden\r\n$2\r\npw\r\n"));
+    }
+
+    TEST_CASE("a node whose view arrived stays reachable when a later reply is missing") {
+        auto plan = plan_probe({});
+        exchange_outcome outcome{{resp_value{resp_type::string, "view", 0, {}}},
+                                 "timed out after 5 ms (waiting for reply)",
+                                 3.0};
+        auto probe = interpret_exchange("h:1", plan, outcome);
+        CHECK(probe.reachable);
+        CHECK(probe.cluster_nodes == "view");
+        CHECK(probe.error == "timed out after 5 ms (waiting for reply)");
+        CHECK_FALSE(probe.latency_ms.has_value());
+    }
+
+    TEST_CASE("the reply cap is worded in MiB when it is a whole number of them") {
+        CHECK(too_large_message(64 * 1024 * 1024) == "replies too large (over 64 MiB)");
+        CHECK(too_large_message(1000) == "replies too large (over 1000 bytes)");
+    }
+
+    TEST_CASE("protected mode refusing the connection is named as such") {
+        exchange_outcome outcome{{resp_value{resp_type::error, "DENIED Redis is running", 0, {}}},
+                                 "connection closed by peer",
+                                 std::nullopt};
+        auto probe = interpret_exchange("h:1", plan_probe({std::nullopt, "pw"}), outcome);
+        CHECK_FALSE(probe.reachable);
+        CHECK(probe.error == "protected mode refused the connection (DENIED Redis is running)");
+    }
+}
+
+TEST_SUITE("poll") {
+    TEST_CASE("a node that accepts but never answers times out within the deadline") {
+        fake_redis frozen(silent());
+        auto [result, elapsed] = poll({frozen.address()});
+        const auto& node = only_node(result);
+        CHECK_FALSE(node.reachable);
+        CHECK(node.error == "timed out after 300 ms (waiting for reply)");
+        CHECK(elapsed < 500ms);
+    }
+
+    TEST_CASE("an HTTP server on the port is reported as not Redis") {
+        fake_redis http(garbage());
+        auto result = poll({http.address()}).result;
+        const auto& node = only_node(result);
+        CHECK_FALSE(node.reachable);
+        CHECK(node.error == "not a Redis reply (protocol error: got \"H\" as reply type byte)");
+    }
+
+    TEST_CASE("a closed port is reported as connection refused") {
+        auto address = "127.0.0.1:" + std::to_string(closed_port());
+        auto result = poll({address}).result;
+        const auto& node = only_node(result);
+        CHECK(node.address == address);
+        CHECK(node.error == "connection refused");
+    }
+
+    TEST_CASE("an unknown host name is reported as unresolvable") {
+        auto result = poll({"no-such-host.invalid:7000"}).result;
+        const auto& node = only_node(result);
+        CHECK(node.error == "cannot resolve host 'no-such-host.invalid'");
+    }
+
+    TEST_CASE("a node without cluster support says so") {
+        fake_redis plain(always("-ERR This instance has cluster support disabled\r\n"));
+        auto result = poll({plain.address()}).result;
+        const auto& node = only_node(result);
+        CHECK_FALSE(node.reachable);
+        CHECK(node.error ==
+              "cluster support disabled (ERR This instance has cluster support disabled)");
+    }
+
+    TEST_CASE("a node that wants a password and got none asks for one") {
+        fake_redis locked(always("-NOAUTH Authentication required.\r\n"));
+        auto result = poll({locked.address()}).result;
+        const auto& node = only_node(result);
+        CHECK(node.error ==
+              "authentication required (NOAUTH): give --password-file or REDISCLI_AUTH");
+    }
+
+    TEST_CASE("a rejected password gives Redis' reason and never the password") {
+        fake_redis locked([](const std::vector<std::string>& command) {
+            if (command[0] == "AUTH") {
+                return fake_reply{
+                    "-WRONGPASS invalid username-password pair or user is disabled.\r\n"};
+            }
+            return fake_reply{"-NOAUTH Authentication required.\r\n"};
+        });
+        auto result = poll({locked.address()}, 300ms, {"warden", "s3cret-pa55"}).result;
+        const auto& node = only_node(result);
+        CHECK(node.error ==
+              "authentication failed: WRONGPASS invalid username-password pair "
+              "or user is disabled.");
+        CHECK(node.error.find("s3cret") == std::string::npos);
+        auto seen = locked.commands_seen();
+        REQUIRE(seen.size() == 4);
+        CHECK(seen[0] == std::vector<std::string>{"AUTH", "warden", "s3cret-pa55"});
+        CHECK(seen[1] == std::vector<std::string>{"CLUSTER", "NODES"});
+    }
+
+    TEST_CASE("nodes named in a view are probed too, and a frozen one costs one timeout") {
+        fake_redis frozen(silent());
+        std::string view_b = view_line('b', "127.0.0.1:1", "myself,master");
+        fake_redis second(cluster_node(view_b));
+        std::string view_a = view_line('a', "127.0.0.1:2", "myself,master") +
+                             view_line('b', second.address(), "master") +
+                             view_line('c', frozen.address(), "slave");
+        fake_redis seed(cluster_node(view_a));
+        auto [result, elapsed] = poll({seed.address()});
+        REQUIRE(result.nodes.size() == 3);
+        CHECK(elapsed < 500ms);
+        for (const auto& node : result.nodes) {
+            INFO(node.address, " ", node.error);
+            bool is_frozen = node.address == frozen.address();
+            CHECK(node.reachable == !is_frozen);
+            if (is_frozen) continue;
+            CHECK(node.error.empty());
+            CHECK(node.cluster_info == "cluster_state:ok\r\n");
+            CHECK(node.info.starts_with("# Server"));
+            CHECK(node.latency_ms.has_value());
+        }
+        CHECK(std::is_sorted(result.nodes.begin(), result.nodes.end(),
+                             [](auto& a, auto& b) { return a.address < b.address; }));
+    }
+
+    TEST_CASE("an array where a bulk string belongs is refused before it is allocated") {
+        fake_redis hostile(always("*2147483647\r\n"));
+        auto result = poll({hostile.address()}).result;
+        const auto& node = only_node(result);
+        CHECK(node.error == "not a Redis reply (array where a bulk string was expected)");
+    }
+}
+
+TEST_CASE("a peer that sends more than the reply cap is cut off" * doctest::test_suite("poll")) {
+    std::string flood = "$999999999\r\n" + std::string(2 * 1024 * 1024, 'x');
+    bool sent = false;  // one flood is enough; the fake's thread is the only caller
+    fake_redis hostile(
+        [&](const auto&) { return std::exchange(sent, true) ? fake_reply{} : fake_reply{flood}; });
+    auto request = request_for({hostile.address()}, 5s);
+    request.max_reply_bytes = 1024 * 1024;
+    auto result = run(request).result;
+    const auto& node = only_node(result);
+    CHECK_FALSE(node.reachable);
+    CHECK(node.error == "replies too large (over 1 MiB)");
+}
