@@ -22,4 +22,9 @@ assessment assess(const topology& cluster, const health_policy& policy) {
     return result;
 }
 
+int count_findings(const assessment& health, std::string_view code) {
+    return static_cast<int>(std::count_if(health.findings.begin(), health.findings.end(),
+                                          [code](const finding& f) { return f.code == code; }));
+}
+
 }  // namespace warden

@@ -42,6 +42,8 @@ struct assessment {
 
 assessment assess(const topology& cluster, const health_policy& policy);
 
+int count_findings(const assessment& health, std::string_view code);
+
 // Node states the findings and the reports share, so both tell the same story.
 bool flagged_failing(const cluster_node& node);  // cluster says fail, or fail? by most views
 bool is_reachable(const cluster_node& node, const topology& cluster);  // as reported

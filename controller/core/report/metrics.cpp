@@ -38,12 +38,6 @@ class exposition {
 
 using labels = std::vector<std::pair<std::string, std::string>>;
 
-int count_code(const check_report& report, std::string_view code) {
-    return static_cast<int>(std::count_if(report.health.findings.begin(),
-                                          report.health.findings.end(),
-                                          [code](const finding& f) { return f.code == code; }));
-}
-
 int uncovered_slots(const topology& cluster) {
     int uncovered = 0;
     for (auto owner : cluster.slot_owner) {
@@ -74,7 +68,7 @@ const std::vector<cluster_gauge>& cluster_gauges() {
         {"status", "worst finding severity: 0 ok, 1 warning, 2 critical, 3 unknown",
          [](const check_report& r) { return static_cast<double>(r.health.status); }},
         {"orphaned_masters", "masters serving slots with no healthy replica",
-         [](const check_report& r) { return double(count_code(r, "orphaned_master")); }},
+         [](const check_report& r) { return double(count_findings(r.health, "orphaned_master")); }},
         {"voting_masters", "masters serving at least one slot",
          [](const check_report& r) { return double(r.health.quorum.voting_masters); }},
         {"healthy_voting_masters", "voting masters that are up",

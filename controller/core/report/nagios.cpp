@@ -9,11 +9,6 @@
 namespace warden {
 namespace {
 
-int count_code(const assessment& health, std::string_view code) {
-    return static_cast<int>(std::count_if(health.findings.begin(), health.findings.end(),
-                                          [code](const finding& f) { return f.code == code; }));
-}
-
 std::string summary(const check_report& report) {
     const auto& health = report.health;
     if (health.status == severity::unknown) return "no node answered CLUSTER NODES";
@@ -52,7 +47,7 @@ std::string render_nagios(const check_report& report) {
         "findings={}",
         status, summary(report), report.cluster_topology.nodes.size(), unreachable,
         health.quorum.voting_masters, health.quorum.healthy_voting_masters, health.quorum.margin,
-        count_code(health, "orphaned_master"), count_code(health, "slots_uncovered"),
+        count_findings(health, "orphaned_master"), count_findings(health, "slots_uncovered"),
         health.findings.size());
 }
 

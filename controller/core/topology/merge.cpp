@@ -260,7 +260,9 @@ void topology_builder::attach_probes(topology& merged, bool offline) const {
     for (const auto& unobserved : unobserved_) {
         const std::string& address = unobserved.first;
         const std::string& why = unobserved.second;
-        auto same_address = [&address](const cluster_node& node) { return node.address == address; };
+        auto same_address = [&address](const cluster_node& node) {
+            return node.address == address;
+        };
         auto found = std::find_if(merged.nodes.begin(), merged.nodes.end(), same_address);
         if (found == merged.nodes.end()) {
             cluster_node unknown;
