@@ -183,7 +183,8 @@ class daemon_process {
     }
 
     // Every 250 ms: READY once every cluster has completed a poll, STATUS on change, and the
-    // watchdog only while every poll loop is alive.
+    // watchdog (at a third of WATCHDOG_USEC) only while every poll loop is alive. sd_notify
+    // blocks when the manager stops reading, so nothing here is sent more than needed.
     void tick() {
         if ((!ready_ || sd_notify_ready_again_) && board_.all_polled_once()) {
             ready_ = true;
@@ -193,7 +194,12 @@ class daemon_process {
         auto summary = board_.summary_line();
         if (ready_ && summary != last_status_) notify_status(summary);
         last_status_ = summary;
-        if (watchdog_ && monitors_.all_alive()) notify_watchdog();
+        auto now = std::chrono::steady_clock::now();
+        if (watchdog_ && now >= next_watchdog_ && monitors_.all_alive()) {
+            notify_watchdog();
+            next_watchdog_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       *watchdog_ / 3);
+        }
         ticker_.expires_after(250ms);
         ticker_.async_wait([this](boost::system::error_code ec) {
             if (!ec) tick();
@@ -210,7 +216,8 @@ class daemon_process {
     monitor_set monitors_;
     bool ready_ = false;
     bool sd_notify_ready_again_ = false;
-    bool watchdog_ = watchdog_interval().has_value();
+    std::optional<std::chrono::microseconds> watchdog_ = watchdog_interval();
+    std::chrono::steady_clock::time_point next_watchdog_{};
     std::string last_status_;
 };
 

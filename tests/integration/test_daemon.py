@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""redis-warden run against a real 3x1 cluster: metrics, findings over time, systemd
+notifications, reload, hostile HTTP, shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from common import WARDEN_BIN, Cluster, wait_until
+
+POLL_MS = 500
+NODE_TIMEOUT_MS = 2000
+
+
+def free_port() -> int:
+    # Below the ephemeral range, and not in the harness' range.
+    for port in range(22100 + os.getpid() % 500, 23000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port for the daemon")
+
+
+def metric(text: str, name: str, **labels) -> list[float]:
+    """Values of the samples of `name` whose labels include `labels`."""
+    values = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name + "{"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        if all(f'{k}="{v}"' in series for k, v in labels.items()):
+            values.append(float(value))
+    return values
+
+
+class Daemon:
+    def __init__(self, config_text: str, directory: str):
+        self.dir = directory
+        self.config = os.path.join(directory, "warden.yaml")
+        self.port = free_port()
+        self.write_config(config_text)
+        self.notify_path = os.path.join(directory, "notify.sock")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.notify.settimeout(0.2)
+        self.messages: list[str] = []
+        # Read notifications continuously, as systemd does: a full socket blocks sd_notify.
+        self.reading = True
+        self.reader = threading.Thread(target=self._read_notifications, daemon=True)
+        self.reader.start()
+        self.log = open(os.path.join(directory, "daemon.log"), "w+")
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, WATCHDOG_USEC="2000000")
+        env.pop("REDISCLI_AUTH", None)
+        self.proc = subprocess.Popen([WARDEN_BIN, "run", "--config", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+
+    def write_config(self, text: str) -> None:
+        with open(self.config, "w") as f:
+            f.write(f"listen: 127.0.0.1:{self.port}\n" + text)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def metrics(self) -> str:
+        status, body = self.get("/metrics")
+        assert status == 200, status
+        return body
+
+    def _read_notifications(self) -> None:
+        while self.reading:
+            try:
+                self.messages.extend(self.notify.recv(4096).decode().split("\n"))
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def drain_notifications(self) -> list[str]:
+        return list(self.messages)
+
+    def log_text(self) -> str:
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.reading = False
+        self.reader.join(2)
+        self.notify.close()
+        self.log.close()
+
+
+class DaemonTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(masters=3, replicas=1, hosts=3, node_timeout=NODE_TIMEOUT_MS).start()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="warden-daemon-")
+        cls.config = (f"clusters:\n  - name: main\n    seeds: [{cls.cluster.seeds()[0]}]\n"
+                      f"    poll_interval: {POLL_MS}ms\n    timeout: 300ms\n")
+        cls.daemon = Daemon(cls.config, cls.tmp.name)
+        wait_until(lambda: cls.daemon.get("/healthz")[0] == 200 if cls._up() else False, 15,
+                   "daemon healthy")
+
+    @classmethod
+    def _up(cls) -> bool:
+        try:
+            cls.daemon.get("/healthz")
+            return True
+        except OSError:
+            return False
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.cluster.stop()
+        cls.tmp.cleanup()
+
+    def test_1_metrics_pass_promtool_and_describe_a_healthy_cluster(self):
+        text = self.daemon.metrics()
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                               text=True, timeout=30)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertEqual(metric(text, "redis_warden_cluster_ok", cluster="main"), [1.0], text)
+        self.assertEqual(metric(text, "redis_warden_voting_masters", cluster="main"), [3.0])
+        self.assertEqual(metric(text, "redis_warden_quorum_margin", cluster="main"), [1.0])
+        self.assertEqual(len(metric(text, "redis_warden_node_up", cluster="main")), 6)
+
+    def test_2_ready_and_watchdog_arrive_on_the_notify_socket(self):
+        wait_until(lambda: "READY=1" in self.daemon.drain_notifications(), 10, "READY=1")
+        wait_until(lambda: "WATCHDOG=1" in self.daemon.drain_notifications(), 10, "WATCHDOG=1")
+        self.assertTrue(any(m.startswith("STATUS=main: ok") for m in self.daemon.messages),
+                        self.daemon.messages)
+
+    def test_3_a_killed_replica_orphans_its_master_until_restarted(self):
+        master = self.cluster.masters()[0]
+        replica = self.cluster.replicas_of(master)[0]
+        started = time.monotonic()
+        self.cluster.kill(replica, signal.SIGKILL)
+        wait_until(lambda: metric(self.daemon.metrics(), "redis_warden_orphaned_masters",
+                                  cluster="main") == [1.0],
+                   (POLL_MS + NODE_TIMEOUT_MS) / 1000 + 2, "orphaned_masters == 1")
+        orphaned_after = time.monotonic() - started
+        text = self.daemon.metrics()
+        self.assertEqual(metric(text, "redis_warden_node_up", address=replica.address), [0.0], text)
+        self.assertIn("finding=orphaned_master", self.daemon.log_text())
+        self.cluster.restart(replica)
+        wait_until(lambda: metric(self.daemon.metrics(), "redis_warden_orphaned_masters",
+                                  cluster="main") == [0.0], 30, "orphaned_masters back to 0")
+        wait_until(lambda: "finding=orphaned_master" in self.daemon.log_text()
+                   and "cleared after" in self.daemon.log_text(), 10, "cleared log line")
+        print(f"orphaned_masters became 1 {orphaned_after:.2f} s after SIGKILL")
+
+    def test_4_sighup_with_a_new_cluster_starts_polling_it(self):
+        with Cluster(masters=1, replicas=0, hosts=1) as second:
+            self.daemon.write_config(self.config + f"  - name: second\n    seeds: [{second.seeds()[0]}]\n"
+                                     f"    poll_interval: {POLL_MS}ms\n")
+            self.daemon.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: metric(self.daemon.metrics(), "redis_warden_voting_masters",
+                                      cluster="second") == [1.0], 10, "second cluster polled")
+            self.daemon.write_config(self.config)
+            self.daemon.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: not metric(self.daemon.metrics(), "redis_warden_voting_masters",
+                                          cluster="second"), 10, "second cluster dropped")
+
+    def test_5_an_invalid_config_on_sighup_keeps_the_old_one(self):
+        self.daemon.write_config(self.config + "    bogus_key: 1\n")
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "keeping the running config" in self.daemon.log_text(), 10,
+                   "reload refusal logged")
+        self.assertIn("bogus_key", self.daemon.log_text())
+        self.assertIsNone(self.daemon.proc.poll())
+        self.assertEqual(self.daemon.get("/healthz")[0], 200)
+        self.daemon.write_config(self.config)
+
+    def test_6_hostile_http_gets_4xx_and_the_daemon_keeps_serving(self):
+        with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5) as s:
+            s.sendall(b"\x16\x03\x01garbage that is not http\r\n\r\n")
+            reply = s.recv(200)
+        self.assertRegex(reply, rb"^HTTP/1.1 4\d\d")
+        with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+            reply = s.recv(200)
+        self.assertRegex(reply, rb"^HTTP/1.1 4\d\d")
+        self.assertEqual(self.daemon.get("/nope")[0], 404)
+        status, body = self.daemon.get("/status")
+        self.assertEqual(status, 200)
+        self.assertIn('"cluster":"main"', body)
+        self.assertEqual(self.daemon.get("/healthz")[0], 200)
+
+    def test_9_sigterm_exits_zero_within_one_second(self):
+        started = time.monotonic()
+        self.daemon.proc.send_signal(signal.SIGTERM)
+        rc = self.daemon.proc.wait(5)
+        elapsed = time.monotonic() - started
+        self.assertEqual(rc, 0)
+        self.assertLess(elapsed, 1.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
