@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Build redis-warden and run every test (unit, integration on real redis-server, fuzz smoke).
+# Works as root on a fresh Debian 12: missing packages are installed with apt-get first.
+#   tests/run.sh                 everything
+#   tests/run.sh -L unit         ctest arguments pass through (then the fuzz step is skipped
+#                                unless WARDEN_RUN_FUZZ=1)
+# Env: WARDEN_RUN_FUZZ=0|1 force the fuzz step off/on; BUILD_TYPE (default RelWithDebInfo).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+bash tests/install-deps.sh
+
+BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+echo "== configure + build (build/, $BUILD_TYPE)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
+cmake --build build --parallel "$JOBS"
+
+echo "== ctest (build/) $*"
+status=0
+ctest --test-dir build --output-on-failure "$@" || status=$?
+
+run_fuzz=${WARDEN_RUN_FUZZ:-}
+if [[ -z $run_fuzz ]]; then
+  if (($# == 0)); then run_fuzz=1; else run_fuzz=0; fi
+fi
+if [[ $run_fuzz == 1 ]]; then
+  echo "== configure + build fuzz targets (build-fuzz/, clang, -DWARDEN_FUZZ=ON)"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++ -DWARDEN_FUZZ=ON
+  # only the fuzz targets (fuzz_*): the rest is already built and tested in build/
+  mapfile -t fuzz_targets < <(cmake --build build-fuzz --target help |
+                                sed -n 's/^\(fuzz_[A-Za-z0-9_]*\): phony$/\1/p')
+  if ((${#fuzz_targets[@]})); then
+    cmake --build build-fuzz --parallel "$JOBS" --target "${fuzz_targets[@]}"
+  else
+    cmake --build build-fuzz --parallel "$JOBS"
+  fi
+  echo "== ctest -L fuzz (build-fuzz/)"
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz || status=$?
+fi
+
+if ((status != 0)); then
+  echo "tests/run.sh: FAILED (exit $status)" >&2
+fi
+exit "$status"
