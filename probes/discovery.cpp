@@ -7,9 +7,9 @@
 namespace warden::probes {
 namespace {
 
-bool worth_probing(const node_line& line) {
-    return !line.address.host.empty() && line.address.port > 0 && line.address.port <= 65535 &&
-           !line.flags.noaddr && !line.flags.handshake;
+bool worth_probing(const listed_node& line) {
+    return !line.host.empty() && line.port > 0 && line.port <= 65535 && !line.flags.noaddr &&
+           !line.flags.handshake;
 }
 
 }  // namespace
@@ -43,12 +43,10 @@ std::vector<probe_target> discovery::claim_seeds(const std::vector<std::string>&
 
 std::vector<probe_target> discovery::on_cluster_nodes(std::string_view cluster_nodes_text) {
     std::vector<probe_target> targets;
-    auto view = parse_cluster_nodes(cluster_nodes_text);
-    // A view that does not parse names no one; the core reports the parse error itself.
-    if (!view) return targets;
-    for (const auto& line : view->nodes) {
+    // Lines that do not parse name no one here; the core's full parse reports them.
+    for (const auto& line : list_cluster_nodes(cluster_nodes_text)) {
         if (!worth_probing(line)) continue;
-        warden::endpoint endpoint{line.address.host, static_cast<std::uint16_t>(line.address.port)};
+        warden::endpoint endpoint{line.host, static_cast<std::uint16_t>(line.port)};
         auto address = canonical_address(endpoint);
         bool fresh = claim(address);
         if (fresh && follow_views_ && !line.flags.myself) {

@@ -13,7 +13,7 @@ namespace {
 namespace net = boost::asio;
 using boost::system::error_code;
 
-constexpr std::size_t read_chunk_bytes = 64 * 1024;
+constexpr std::size_t read_chunk_bytes = 16 * 1024;
 
 std::string describe_connect_error(const error_code& ec) {
     if (ec == net::error::connection_refused) return "connection refused";
@@ -49,7 +49,7 @@ node_session::node_session(net::io_context& io, std::shared_ptr<resolver_lifelin
       hooks_(std::move(hooks)),
       deadline_(io),
       socket_(io),
-      buffer_(read_chunk_bytes) {}
+      buffer_(std::make_unique_for_overwrite<char[]>(read_chunk_bytes)) {}
 
 void node_session::start() {
     deadline_.expires_after(limits_.timeout);
@@ -115,9 +115,9 @@ void node_session::on_written(const error_code& ec) {
 }
 
 void node_session::read_more() {
-    socket_.async_read_some(net::buffer(buffer_), [this](const error_code& ec, std::size_t bytes) {
-        on_read(ec, bytes);
-    });
+    socket_.async_read_some(
+        net::buffer(buffer_.get(), read_chunk_bytes),
+        [this](const error_code& ec, std::size_t bytes) { on_read(ec, bytes); });
 }
 
 void node_session::on_read(const error_code& ec, std::size_t bytes) {
@@ -128,7 +128,7 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
             finish(too_large_message(limits_.max_reply_bytes));
             return;
         }
-        reader_.feed(std::string_view(buffer_.data(), bytes));
+        reader_.feed(std::string_view(buffer_.get(), bytes));
         if (auto failure = take_replies()) {
             finish(std::move(failure));
             return;

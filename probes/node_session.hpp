@@ -70,7 +70,7 @@ class node_session {
     tcp::socket socket_;
     resp_reader reader_;
     std::vector<resp_value> replies_;
-    std::vector<char> buffer_;
+    std::unique_ptr<char[]> buffer_;  // uninitialised: read_some fills what it reports
     std::size_t bytes_read_ = 0;
     std::chrono::steady_clock::time_point connected_at_;
     std::optional<double> latency_ms_;

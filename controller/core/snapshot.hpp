@@ -15,7 +15,7 @@ struct node_probe {
     std::string error;                 // why not reachable (never contains a secret)
     std::string cluster_nodes;         // raw CLUSTER NODES reply text
     std::string cluster_info;          // raw CLUSTER INFO reply text ("" when not read)
-    std::string info;                  // raw INFO reply text ("" when not read)
+    std::string info;                  // raw INFO replication reply ("" when not read)
     std::optional<double> latency_ms;  // round trip of the command batch
 
     friend bool operator==(const node_probe&, const node_probe&) = default;

@@ -118,3 +118,20 @@ TEST_CASE("CRLF line ends and trailing spaces are tolerated") {
     REQUIRE(view.has_value());
     CHECK(view->nodes[0].slots == std::vector<slot_range>{{0, 16383}});
 }
+
+TEST_CASE("flag names are printed as CLUSTER NODES prints them") {
+    node_flags flags;
+    flags.myself = flags.replica = flags.pfail = true;
+    CHECK(flag_names(flags) == std::vector<std::string>{"myself", "slave", "fail?"});
+}
+
+TEST_CASE("the discovery listing gives every readable line's address and skips bad lines") {
+    auto listed = list_cluster_nodes(testing::read_fixture("formats/redis-7.2-aux-ipv6.nodes") +
+                                     "garbage line\n");
+    REQUIRE(listed.size() == 6);
+    CHECK(listed[0].host == "2001:db8::1");
+    CHECK(listed[0].port == 6379);
+    CHECK(listed[0].flags.myself);
+    CHECK(listed[3].flags.noaddr);
+    CHECK(listed[4].flags.handshake);
+}

@@ -63,8 +63,9 @@ TEST_CASE("errors name the file, line, column and key") {
     CHECK(failure_of(minimal + "    timeout: soon\n") ==
           "warden.yaml:4:14: key 'clusters[0].timeout': 'soon' is not a duration (e.g. 500ms, "
           "2s, 1m, 1h)");
-    CHECK(failure_of("clusters:\n  - name: a\n    seeds: [127.0.0.1]\n") ==
-          "warden.yaml:3:13: key 'clusters[0].seeds[0]': invalid address '127.0.0.1': missing port");
+    CHECK(
+        failure_of("clusters:\n  - name: a\n    seeds: [127.0.0.1]\n") ==
+        "warden.yaml:3:13: key 'clusters[0].seeds[0]': invalid address '127.0.0.1': missing port");
     CHECK(failure_of(minimal + "    failure_domains: {10.0.0.0/33: z}\n")
               .find("key 'clusters[0].failure_domains.10.0.0.0/33': bad prefix length") !=
           std::string::npos);

@@ -1,6 +1,7 @@
 #include "controller/core/parse/cluster_nodes.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
 
 #include "controller/core/parse/text_fields.hpp"
@@ -69,10 +70,9 @@ result<node_address> parse_address(std::string_view text) {
     return address;
 }
 
-result<node_flags> parse_flags(std::string_view text, std::vector<std::string>& names) {
+result<node_flags> parse_flags(std::string_view text) {
     node_flags flags;
     for (auto name : split(text, ',')) {
-        names.emplace_back(name);
         if (name == "myself")
             flags.myself = true;
         else if (name == "master")
@@ -164,6 +164,35 @@ std::string format_address(std::string_view host, int port) {
     return fmt::format("{}:{}", host, port);
 }
 
+std::vector<std::string> flag_names(const node_flags& flags) {
+    std::vector<std::string> names;
+    auto add = [&names](bool set, const char* name) {
+        if (set) names.emplace_back(name);
+    };
+    add(flags.myself, "myself");
+    add(flags.master, "master");
+    add(flags.replica, "slave");
+    add(flags.pfail, "fail?");
+    add(flags.fail, "fail");
+    add(flags.handshake, "handshake");
+    add(flags.noaddr, "noaddr");
+    add(flags.nofailover, "nofailover");
+    return names;
+}
+
+std::vector<listed_node> list_cluster_nodes(std::string_view text) {
+    std::vector<listed_node> listed;
+    for (auto line : split(text, '\n')) {
+        auto fields = split_spaces(line);
+        if (fields.size() < field_first_slot) continue;
+        auto address = parse_address(fields[field_address]);
+        auto flags = parse_flags(fields[field_flags]);
+        if (!address || !flags) continue;
+        listed.push_back({std::move(address->host), address->port, *flags});
+    }
+    return listed;
+}
+
 const node_line* cluster_view::myself() const {
     for (const auto& node : nodes) {
         if (node.flags.myself) return &node;
@@ -184,7 +213,7 @@ result<node_line> parse_cluster_nodes_line(std::string_view line) {
     auto address = parse_address(fields[field_address]);
     if (!address) return address.failure();
     node.address = std::move(*address);
-    auto flags = parse_flags(fields[field_flags], node.flag_names);
+    auto flags = parse_flags(fields[field_flags]);
     if (!flags) return flags.failure();
     node.flags = *flags;
     auto master = fields[field_master];
@@ -204,6 +233,7 @@ result<node_line> parse_cluster_nodes_line(std::string_view line) {
 
 result<cluster_view> parse_cluster_nodes(std::string_view text) {
     cluster_view view;
+    view.nodes.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
     int line_number = 0;
     for (auto line : split(text, '\n')) {
         ++line_number;

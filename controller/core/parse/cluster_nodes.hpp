@@ -58,6 +58,9 @@ struct node_address {
     friend bool operator==(const node_address&, const node_address&) = default;
 };
 
+// The flags as CLUSTER NODES prints them ("myself", "master", "slave", "fail?", ...).
+std::vector<std::string> flag_names(const node_flags& flags);
+
 // "host:port", or "[host]:port" when host is IPv6.
 std::string format_address(std::string_view host, int port);
 
@@ -87,6 +90,15 @@ struct cluster_view {
 // Parses a whole reply. A malformed line is an error naming the line number and the field;
 // nothing is silently skipped. Empty lines (the trailing newline) are fine.
 result<cluster_view> parse_cluster_nodes(std::string_view text);
+
+// Just the address and role flags of each line, for discovery: cheaper than a full parse
+// and total (a line it cannot read is left out; the full parse reports it).
+struct listed_node {
+    std::string host;
+    int port = 0;
+    node_flags flags;
+};
+std::vector<listed_node> list_cluster_nodes(std::string_view text);
 
 // Parses one line (no newline). Exposed for tests and the fuzzer.
 result<node_line> parse_cluster_nodes_line(std::string_view line);

@@ -226,7 +226,7 @@ cluster_node topology_builder::make_node(const node_evidence& evidence) const {
                                      : node_role::unknown;
     node.master_id = node.role == node_role::replica ? line.master_id : std::nullopt;
     node.config_epoch = line.config_epoch;
-    for (const auto& name : line.flag_names) {
+    for (const auto& name : flag_names(line.flags)) {
         if (name != "myself" && name != "noflags") node.flags.push_back(name);
     }
     auto add_flag = [&node](const char* name) {

@@ -114,8 +114,8 @@ fake_script cluster_node(std::string cluster_nodes) {
     return [cluster_nodes](const std::vector<std::string>& command) {
         if (command.size() == 2 && command[1] == "NODES") return bulk(cluster_nodes);
         if (command.size() == 2 && command[1] == "INFO") return bulk("cluster_state:ok\r\n");
-        if (command.size() == 1 && command[0] == "INFO")
-            return bulk("# Server\r\nredis_version:7.0.15\r\n");
+        if (command.size() == 2 && command[0] == "INFO" && command[1] == "replication")
+            return bulk("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
         return fake_reply{"-ERR unknown command\r\n"};
     };
 }

@@ -273,7 +273,7 @@ TEST_SUITE("poll") {
             if (is_frozen) continue;
             CHECK(node.error.empty());
             CHECK(node.cluster_info == "cluster_state:ok\r\n");
-            CHECK(node.info.starts_with("# Server"));
+            CHECK(node.info.starts_with("# Replication"));
             CHECK(node.latency_ms.has_value());
         }
         CHECK(std::is_sorted(result.nodes.begin(), result.nodes.end(),
