@@ -80,6 +80,17 @@ RPORT=${REPLICA##*:}
 MASTER=$(field "$J" "[n for n in s['nodes'] if n['role'] == 'master'][1]['address']")
 MPID=$(field "$J" "[n for n in s['nodes'] if n['role'] == 'master'][1]['pid']")
 
+# A daemon config for this cluster, for `redis-warden run`.
+cat > "$STATE/warden.yaml" <<EOY
+listen: 127.0.0.1:9736
+log: {level: info, format: text}
+clusters:
+  - name: demo
+    seeds: [$SEED]
+    poll_interval: 1s
+    timeout: 500ms
+EOY
+
 cat <<EOT
 
 What to try next:
@@ -95,6 +106,11 @@ What to try next:
   # freeze a master: check still answers within --timeout and names it unreachable
   kill -STOP $MPID; build/redis-warden check --seed $SEED --timeout 500; kill -CONT $MPID
   # (master $MASTER; left stopped longer than 2 s, its replica takes over)
+
+  # the daemon: Prometheus metrics, status and health on http://127.0.0.1:9736
+  build/redis-warden run --config $STATE/warden.yaml &
+  curl -s localhost:9736/metrics | grep -E 'orphaned|quorum_margin'; curl -s localhost:9736/status
+  curl -s localhost:9736/healthz; kill %1
 
   # redis-cli's own view, for comparison
   redis-cli --cluster check $SEED
