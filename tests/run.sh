@@ -4,7 +4,8 @@
 #   tests/run.sh                 everything
 #   tests/run.sh -L unit         ctest arguments pass through (then the fuzz step is skipped
 #                                unless WARDEN_RUN_FUZZ=1)
-# Env: WARDEN_RUN_FUZZ=0|1 force the fuzz step off/on; BUILD_TYPE (default RelWithDebInfo).
+# Env: WARDEN_RUN_FUZZ=0|1 force the fuzz step off/on; WARDEN_RUN_SANITIZE=0 skips the
+# ASan/UBSan unit run; BUILD_TYPE (default RelWithDebInfo).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +23,17 @@ cmake --build build --parallel "$JOBS"
 echo "== ctest (build/) $*"
 status=0
 ctest --test-dir build --output-on-failure "$@" || status=$?
+
+# The unit tier again under AddressSanitizer + UndefinedBehaviorSanitizer (same flags the
+# WARDEN_SANITIZE option gives developers), only when running everything.
+if (($# == 0)) && [[ ${WARDEN_RUN_SANITIZE:-1} == 1 ]]; then
+  echo "== configure + build unit tests with ASan/UBSan (build-asan/)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWARDEN_SANITIZE=ON
+  cmake --build build-asan --parallel "$JOBS" --target test_core test_config test_probes metrics_sample
+  echo "== ctest -L unit (build-asan/)"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -L unit -E systemd_unit || status=$?
+fi
 
 run_fuzz=${WARDEN_RUN_FUZZ:-}
 if [[ -z $run_fuzz ]]; then
