@@ -7,6 +7,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/write.hpp>
 
+#include "probes/transport_errors.hpp"
+
 namespace warden::probes {
 namespace {
 
@@ -14,29 +16,6 @@ namespace net = boost::asio;
 using boost::system::error_code;
 
 constexpr std::size_t read_chunk_bytes = 16 * 1024;
-
-std::string describe_connect_error(const error_code& ec) {
-    if (ec == net::error::connection_refused) return "connection refused";
-    if (ec == net::error::host_unreachable) return "host unreachable";
-    if (ec == net::error::network_unreachable) return "network unreachable";
-    return "cannot connect: " + ec.message();
-}
-
-std::string describe_transfer_error(const error_code& ec) {
-    if (ec == net::error::eof) return "connection closed by peer";
-    if (ec == net::error::connection_reset || ec == net::error::broken_pipe) {
-        return "connection reset by peer";
-    }
-    return "connection failed: " + ec.message();
-}
-
-std::string describe_resolve_error(const std::string& host, const error_code& ec) {
-    if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again ||
-        ec == net::error::no_data) {
-        return fmt::format("cannot resolve host '{}'", host);
-    }
-    return fmt::format("cannot resolve host '{}' ({})", host, ec.message());
-}
 
 }  // namespace
 

@@ -1,0 +1,214 @@
+#include "probes/connection.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <optional>
+
+#include "controller/core/parse/endpoint.hpp"
+#include "probes/probe_exchange.hpp"
+#include "probes/resolve.hpp"
+#include "probes/transport_errors.hpp"
+
+namespace warden::probes {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+struct redis_connection::state {
+    explicit state(std::string dialed, std::chrono::milliseconds limit)
+        : address(std::move(dialed)),
+          timeout(limit),
+          lifeline(std::make_shared<resolver_lifeline>(io)),
+          socket(io) {}
+    ~state() { lifeline->cut(); }
+
+    // Runs the io_context until `done` is set or the timeout passes. On timeout the socket
+    // is closed (which completes the pending handlers) and the reason is returned.
+    std::optional<std::string> run_until(const bool& done, const char* what) {
+        io.restart();
+        io.run_for(timeout);
+        if (done) return std::nullopt;
+        error_code ignored;
+        socket.close(ignored);
+        io.restart();
+        io.run_for(std::chrono::milliseconds(100));  // let the aborted handlers finish
+        return fmt::format("timed out after {} ms ({})", timeout.count(), what);
+    }
+
+    result<std::vector<tcp::endpoint>> resolve(const endpoint& target) {
+        error_code not_ip;
+        auto ip = net::ip::make_address(target.host, not_ip);
+        if (!not_ip) return std::vector<tcp::endpoint>{tcp::endpoint(ip, target.port)};
+        bool done = false;
+        error_code outcome;
+        std::vector<tcp::endpoint> found;
+        // The lookup runs on its own thread: keep run_for() from returning for lack of work.
+        auto pending_lookup = net::make_work_guard(io);
+        resolve_detached(lifeline, target.host, target.port,
+                         [&](const error_code& ec, std::vector<tcp::endpoint> endpoints) {
+                             outcome = ec;
+                             found = std::move(endpoints);
+                             done = true;
+                             pending_lookup.reset();
+                         });
+        if (auto late = run_until(done, "resolving host")) return error{*late};
+        if (outcome || found.empty()) return error{describe_resolve_error(target.host, outcome)};
+        return found;
+    }
+
+    std::optional<std::string> connect(const std::vector<tcp::endpoint>& endpoints) {
+        bool done = false;
+        error_code outcome;
+        net::async_connect(socket, endpoints, [&](const error_code& ec, const tcp::endpoint&) {
+            outcome = ec;
+            done = true;
+        });
+        if (auto late = run_until(done, "connecting")) return late;
+        if (outcome) return describe_connect_error(outcome);
+        error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        return std::nullopt;
+    }
+
+    result<std::vector<resp_value>> exchange(std::string request, std::size_t expected) {
+        if (broken) return error{*broken};
+        bool written = false;
+        error_code write_outcome;
+        net::async_write(socket, net::buffer(request), [&](const error_code& ec, std::size_t) {
+            write_outcome = ec;
+            written = true;
+        });
+        auto failure = run_until(written, "sending");
+        std::fill(request.begin(), request.end(), '\0');  // may hold a password
+        if (!failure && write_outcome) failure = describe_transfer_error(write_outcome);
+        if (!failure) failure = read_replies(expected);
+        if (failure) {
+            broken = *failure;
+            error_code ignored;
+            socket.close(ignored);
+            return error{*failure};
+        }
+        std::vector<resp_value> replies;
+        replies.swap(pending);
+        return replies;
+    }
+
+    std::optional<std::string> read_replies(std::size_t expected) {
+        std::size_t bytes_read = 0;
+        while (pending.size() < expected) {
+            auto next = reader.next();
+            if (!next) return next.failure().message;
+            if (next->has_value()) {
+                pending.push_back(std::move(**next));
+                continue;
+            }
+            bool done = false;
+            error_code outcome;
+            std::size_t bytes = 0;
+            socket.async_read_some(net::buffer(chunk), [&](const error_code& ec, std::size_t n) {
+                outcome = ec;
+                bytes = n;
+                done = true;
+            });
+            if (auto late = run_until(done, "waiting for reply")) return late;
+            bytes_read += bytes;
+            if (bytes_read > max_reply_bytes) return too_large_message(max_reply_bytes);
+            reader.feed(std::string_view(chunk.data(), bytes));
+            if (outcome && bytes == 0) return describe_transfer_error(outcome);
+        }
+        return std::nullopt;
+    }
+
+    std::string address;
+    std::chrono::milliseconds timeout;
+    net::io_context io;
+    std::shared_ptr<resolver_lifeline> lifeline;
+    tcp::socket socket;
+    resp_reader reader;
+    std::vector<resp_value> pending;
+    std::array<char, 16 * 1024> chunk{};
+    std::optional<std::string> broken;
+    // Bytes one exchange may read, so a hostile peer cannot exhaust memory.
+    static constexpr std::size_t max_reply_bytes = 512 * 1024 * 1024;
+};
+
+namespace {
+
+std::string encode(const command& arguments) {
+    std::vector<std::string_view> views(arguments.begin(), arguments.end());
+    return encode_command(views);
+}
+
+std::optional<std::string> authenticate(redis_connection& connection, const credentials& auth) {
+    if (!auth.password) return std::nullopt;
+    command request{"AUTH"};
+    if (auth.username) request.push_back(*auth.username);
+    request.push_back(*auth.password);
+    auto reply = connection.call(request);
+    std::fill(request.back().begin(), request.back().end(), '\0');
+    if (!reply) return reply.failure().message;  // already names the address
+    if (reply->type == resp_type::error) {
+        return connection.address() + ": authentication failed: " + one_line(reply->text);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+result<redis_connection> redis_connection::open(const std::string& address, const credentials& auth,
+                                                std::chrono::milliseconds timeout) {
+    auto target = parse_endpoint(address);
+    if (!target) return target.failure();
+    auto connection_state = std::make_unique<state>(address, timeout);
+    auto endpoints = connection_state->resolve(*target);
+    if (!endpoints) return error{address + ": " + endpoints.failure().message};
+    if (auto failure = connection_state->connect(*endpoints)) {
+        return error{address + ": " + *failure};
+    }
+    redis_connection connection(std::move(connection_state));
+    if (auto failure = authenticate(connection, auth)) return error{*failure};
+    return connection;
+}
+
+redis_connection::redis_connection(std::unique_ptr<state> connection_state)
+    : state_(std::move(connection_state)) {}
+redis_connection::redis_connection(redis_connection&&) noexcept = default;
+redis_connection& redis_connection::operator=(redis_connection&&) noexcept = default;
+redis_connection::~redis_connection() = default;
+
+result<resp_value> redis_connection::call(const command& arguments) {
+    auto replies = state_->exchange(encode(arguments), 1);
+    if (!replies) return error{state_->address + ": " + replies.failure().message};
+    if (replies->front().type == resp_type::error && replies->front().text.starts_with("DENIED")) {
+        return error{fmt::format("{}: protected mode refused the connection ({})", state_->address,
+                                 one_line(replies->front().text))};
+    }
+    return std::move(replies->front());
+}
+
+result<std::vector<resp_value>> redis_connection::pipeline(const std::vector<command>& commands) {
+    std::string request;
+    for (const auto& arguments : commands) request += encode(arguments);
+    auto replies = state_->exchange(std::move(request), commands.size());
+    if (!replies) return error{state_->address + ": " + replies.failure().message};
+    return replies;
+}
+
+const std::string& redis_connection::address() const {
+    return state_->address;
+}
+
+bool is_permission_error(const resp_value& reply) {
+    return reply.type == resp_type::error &&
+           (reply.text.starts_with("NOPERM") || reply.text.starts_with("NOAUTH"));
+}
+
+}  // namespace warden::probes

@@ -1,0 +1,50 @@
+// A blocking, deadline-bounded connection to one Redis node, for the code that acts on a
+// cluster (executor) or re-reads one node (verification). Polls use node_session instead:
+// they fan out to every node at once, this talks to one node at a time.
+//
+// Every call is bounded by the connection's timeout. A timeout or transport failure closes
+// the connection; later calls fail at once with the same diagnostic, so a caller never
+// waits twice on a dead node. Error replies (-ERR, -NOPERM...) are values, not failures:
+// the caller decides what they mean.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controller/core/result.hpp"
+#include "probes/poll.hpp"
+#include "probes/resp.hpp"
+
+namespace warden::probes {
+
+using command = std::vector<std::string>;
+
+class redis_connection {
+  public:
+    // Connects (and AUTHs when a password is given). Errors name the address and the
+    // problem ("127.0.0.1:7001: authentication failed: WRONGPASS ..."), never the password.
+    static result<redis_connection> open(const std::string& address, const credentials& auth,
+                                         std::chrono::milliseconds timeout);
+
+    redis_connection(redis_connection&&) noexcept;
+    redis_connection& operator=(redis_connection&&) noexcept;
+    ~redis_connection();
+
+    result<resp_value> call(const command& arguments);
+    // One write, replies in order; fails as a whole on a transport problem.
+    result<std::vector<resp_value>> pipeline(const std::vector<command>& commands);
+
+    const std::string& address() const;
+
+  private:
+    struct state;
+    explicit redis_connection(std::unique_ptr<state> connection_state);
+    std::unique_ptr<state> state_;
+};
+
+// "ERR unknown command" -> true when an error reply says the user lacks the right to run it.
+bool is_permission_error(const resp_value& reply);
+
+}  // namespace warden::probes
