@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "controller/core/health/findings.hpp"
+#include "controller/core/planner/heal_checks.hpp"
 #include "controller/core/planner/heal_plan.hpp"
 #include "fixtures.hpp"
 #include "sketch.hpp"
@@ -219,5 +220,47 @@ TEST_SUITE("heal plan") {
         CHECK(plan_heal(cluster, {}, {}).actions.empty());
         CHECK(acting_blocker(cluster, assess(cluster, {})) ==
               "offline snapshot: nothing to act on");
+    }
+}
+
+TEST_SUITE("heal checks") {
+    const std::string fresh_view =
+        "5e1f0000000000000000000000000000000000aa 127.0.0.3:7010@17010 myself,master - 0 0 0 "
+        "connected\n";
+
+    TEST_CASE("an empty, lonely, cluster-enabled master is an eligible spare") {
+        auto spare = assess_spare("127.0.0.3:7010", fresh_view, 0, {});
+        CHECK(spare.eligible);
+        CHECK(spare.id == "5e1f0000000000000000000000000000000000aa");
+        CHECK(spare.failure_domain == "127.0.0.3");
+    }
+
+    TEST_CASE("a spare with keys, slots, peers or garbage is refused with the reason") {
+        CHECK(assess_spare("127.0.0.3:7010", fresh_view, 3, {}).problem == "holds 3 key(s)");
+        auto with_slots = fresh_view;
+        with_slots.insert(with_slots.size() - 1, " 0-10");
+        CHECK(assess_spare("127.0.0.3:7010", with_slots, 0, {}).problem == "serves slots");
+        auto known = fresh_view + testing::sketch_cluster({{'a', "127.0.0.1:7000", 0, "0-1"}})
+                                      .nodes[0]
+                                      .cluster_nodes;
+        known.replace(known.find("myself,"), 7, "");
+        CHECK(assess_spare("127.0.0.3:7010", known, 0, {}).problem ==
+              "already knows 1 other node(s): not a spare");
+        auto garbage = assess_spare("127.0.0.3:7010", "HTTP/1.1 400\r\n", 0, {});
+        CHECK_FALSE(garbage.eligible);
+        CHECK(garbage.problem.starts_with("unreadable CLUSTER NODES"));
+    }
+
+    TEST_CASE("a moved replica is verified by its own view and its link status") {
+        auto observed = sketch_cluster({{'a', "127.0.0.1:7000", 0, "0-16383"},
+                                        {'d', "127.0.0.2:7003", 'a'}});
+        const auto& replica = observed.nodes[1];
+        CHECK(replication_pending(replica.cluster_nodes, replica.info, sketch_id('a')) == "");
+        CHECK(replication_pending(replica.cluster_nodes, "master_link_status:down\r\n",
+                                  sketch_id('a')) == "master_link_status:down");
+        CHECK(replication_pending(replica.cluster_nodes, replica.info, sketch_id('b')) ==
+              "its own view does not yet show it a replica of " + sketch_id('b'));
+        CHECK(view_lists(replica.cluster_nodes, sketch_id('a')));
+        CHECK_FALSE(view_lists(replica.cluster_nodes, sketch_id('b')));
     }
 }
