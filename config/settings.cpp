@@ -49,7 +49,7 @@ std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowe
 
 heal_settings read_heal(const yaml_cursor& at) {
     at.expect_map({"mode", "min_replicas_per_master", "grace", "max_actions_per_minute", "spares",
-                   "takeover", "takeover_after"});
+                   "takeover", "takeover_after", "fix_placement", "verify_timeout"});
     heal_settings heal;
     if (at.has("mode")) {
         heal.mode = choice_at(at.child("mode"), {"observe", "heal"}) == "heal" ? heal_mode::heal
@@ -65,6 +65,8 @@ heal_settings read_heal(const yaml_cursor& at) {
     if (at.has("spares")) heal.spares = endpoints_at(at.child("spares"));
     if (at.has("takeover")) heal.takeover = at.child("takeover").boolean();
     if (at.has("takeover_after")) heal.takeover_after = duration_at(at.child("takeover_after"));
+    if (at.has("fix_placement")) heal.fix_placement = at.child("fix_placement").boolean();
+    if (at.has("verify_timeout")) heal.verify_timeout = duration_at(at.child("verify_timeout"));
     return heal;
 }
 

@@ -25,6 +25,10 @@ struct heal_settings {
     std::vector<std::string> spares;
     bool takeover = false;
     std::optional<milliseconds> takeover_after;  // default: 3 x cluster-node-timeout
+    // Extensions: also act on replicas_below_target / replica_same_host when spare capacity
+    // exists (orphans are always covered); how long a moved replica has to show link up.
+    bool fix_placement = true;
+    milliseconds verify_timeout{30000};
 };
 
 struct auth_settings {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "config/settings.hpp"
 #include "controller/cli/saved_views.hpp"
 #include "controller/core/report/report.hpp"
 
@@ -13,68 +12,6 @@ namespace warden::cli {
 namespace {
 
 constexpr int exit_unknown = 3;
-
-// One cluster to check: where to look and how to judge it.
-struct check_target {
-    std::string name;
-    probes::poll_request request;
-    analysis_policy policy;
-};
-
-result<analysis_policy> policy_from_flags(const check_options& options) {
-    analysis_policy policy;
-    policy.health.min_replicas_per_master = options.min_replicas;
-    for (const auto& mapping : options.zones) {
-        auto equals = mapping.find('=');
-        if (equals == std::string::npos || equals + 1 == mapping.size()) {
-            return error{fmt::format("--zone '{}': expected CIDR=ZONE", mapping)};
-        }
-        auto block = parse_cidr(mapping.substr(0, equals));
-        if (!block) return error{fmt::format("--zone '{}': {}", mapping, block.failure().message)};
-        policy.topology.domains.zones.push_back({*block, mapping.substr(equals + 1)});
-    }
-    return policy;
-}
-
-result<std::vector<check_target>> targets_from_flags(const check_options& options) {
-    auto policy = policy_from_flags(options);
-    if (!policy) return policy.failure();
-    auto auth = load_credentials(options.connection);
-    if (!auth) return auth.failure();
-    check_target target;
-    target.name = options.cluster_name.empty() && !options.connection.seeds.empty()
-                      ? options.connection.seeds.front()
-                      : options.cluster_name;
-    target.request.cluster_name = target.name;
-    target.request.seeds = options.connection.seeds;
-    target.request.auth = std::move(*auth);
-    target.request.timeout = std::chrono::milliseconds(options.connection.timeout_ms);
-    target.policy = std::move(*policy);
-    return std::vector<check_target>{std::move(target)};
-}
-
-result<std::vector<check_target>> targets_from_config(const check_options& options) {
-    auto loaded = config::load_settings(*options.config_file);
-    if (!loaded) return loaded.failure();
-    std::vector<check_target> targets;
-    for (const auto& cluster : loaded->clusters) {
-        if (!options.cluster_name.empty() && cluster.name != options.cluster_name) continue;
-        check_target target;
-        target.name = cluster.name;
-        target.request.cluster_name = cluster.name;
-        target.request.seeds = cluster.seeds;
-        target.request.auth = {cluster.auth.username, cluster.auth.password};
-        target.request.timeout = cluster.timeout;
-        target.policy.topology.domains = cluster.failure_domains;
-        target.policy.health.min_replicas_per_master = cluster.heal.min_replicas_per_master;
-        targets.push_back(std::move(target));
-    }
-    if (targets.empty()) {
-        return error{
-            fmt::format("no cluster named '{}' in {}", options.cluster_name, *options.config_file)};
-    }
-    return targets;
-}
 
 // One line naming why nothing answered, e.g. "127.0.0.1:7000: connection refused".
 std::string nothing_reachable(const snapshot& observed) {
@@ -124,21 +61,12 @@ void add_check_command(CLI::App& app, check_options& options) {
                                        "failure (exit 0 ok, 1 warning, 2 critical, "
                                        "3 unknown)");
     options.connection.add_to(*command);
-    command->add_option("--config", options.config_file,
-                        "check the clusters of this config file (all, or --cluster-name)");
+    options.add_to(*command, "name shown in reports; with --config, the cluster to check");
     command->add_option("--from-file", options.from_files,
                         "analyse saved CLUSTER NODES outputs, one file per node's view");
     command->add_flag("--json", options.json, "print the JSON report (same as --format json)");
     command->add_option("--format", options.format, "text, json or nagios")
         ->check(CLI::IsMember({"text", "json", "nagios"}));
-    command->add_option("--cluster-name", options.cluster_name,
-                        "name shown in reports; with --config, the cluster to check");
-    command->add_option("--zone", options.zones,
-                        "map addresses to a failure domain, CIDR=ZONE (repeatable)");
-    command
-        ->add_option("--min-replicas", options.min_replicas,
-                     "healthy replicas each master should have")
-        ->check(CLI::Range(1, 100));
 }
 
 int run_check(const check_options& options) {
@@ -155,7 +83,7 @@ int run_check(const check_options& options) {
         saved->cluster_name = options.cluster_name.empty() ? "offline" : options.cluster_name;
         return report_on(*saved, *policy, format);
     }
-    auto targets = options.config_file ? targets_from_config(options) : targets_from_flags(options);
+    auto targets = resolve_targets(options);
     if (!targets) return fail_usage(targets.failure().message);
     int worst = 0;
     for (const auto& target : *targets) {

@@ -7,19 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "controller/cli/connection_options.hpp"
+#include "controller/cli/cluster_targets.hpp"
 
 namespace warden::cli {
 
-struct check_options {
-    connection_options connection;
-    std::optional<std::string> config_file;
+struct check_options : target_options {
     std::vector<std::string> from_files;
-    std::vector<std::string> zones;  // CIDR=ZONE failure-domain mappings
-    std::string cluster_name;
     std::string format = "text";
     bool json = false;
-    int min_replicas = 1;
 };
 
 void add_check_command(CLI::App& app, check_options& options);

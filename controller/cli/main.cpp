@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "controller/cli/check_command.hpp"
+#include "controller/cli/heal_command.hpp"
 #include "controller/daemon/daemon.hpp"
 
 #ifndef WARDEN_VERSION
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     warden::cli::check_options check;
     warden::cli::add_check_command(app, check);
+    warden::cli::heal_options heal;
+    warden::cli::add_heal_command(app, heal);
     warden::daemon::run_options run;
     run.version = WARDEN_VERSION;
     auto* run_command = app.add_subcommand("run", "run the daemon (systemd Type=notify)");
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (app.got_subcommand("run")) return warden::daemon::run_daemon(run);
+        if (app.got_subcommand("heal")) return warden::cli::run_heal(heal);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {
         std::fprintf(stderr, "redis-warden: internal error: %s\n", failure.what());

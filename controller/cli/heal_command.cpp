@@ -1,0 +1,133 @@
+#include "controller/cli/heal_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "controller/executor/heal_executor.hpp"
+
+namespace warden::cli {
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+int fail(int code, const std::string& message) {
+    std::fprintf(stderr, "redis-warden heal: %s\n", message.c_str());
+    return code;
+}
+
+executor::heal_target to_heal_target(const cluster_target& cluster, const heal_options& options) {
+    executor::heal_target target;
+    target.request = cluster.request;
+    target.analysis = cluster.policy;
+    target.planning.min_replicas_per_master = cluster.policy.health.min_replicas_per_master;
+    target.planning.fix_placement = cluster.heal.fix_placement && !options.orphans_only;
+    target.spares = cluster.heal.spares;
+    target.spares.insert(target.spares.end(), options.spares.begin(), options.spares.end());
+    target.verify_timeout = options.config_file ? cluster.heal.verify_timeout
+                                                : std::chrono::milliseconds(options.verify_timeout_ms);
+    return target;
+}
+
+void print_spares(const std::vector<spare_node>& spares) {
+    for (const auto& spare : spares) {
+        if (spare.eligible) continue;
+        std::printf("  spare %s not usable: %s\n", spare.address.c_str(), spare.problem.c_str());
+    }
+}
+
+bool confirmed(std::size_t actions) {
+    std::printf("Carry out %zu action(s)? [y/N] ", actions);
+    std::fflush(stdout);
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return false;
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+bool orphan_left(const heal_plan& plan) {
+    for (const auto& unmet : plan.unmet) {
+        if (unmet.goal == heal_goal::cover_orphan) return true;
+    }
+    return false;
+}
+
+int carry_out(const heal_plan& plan, const executor::heal_target& target) {
+    int code = exit_ok;
+    for (std::size_t i = 0; i < plan.actions.size(); ++i) {
+        const auto& action = plan.actions[i];
+        std::printf("%zu. %s\n", i + 1, describe_action(action).c_str());
+        std::fflush(stdout);
+        auto done = executor::execute_action(
+            action, target, [] { return false; },
+            [](const std::string& line) {
+                std::printf("   %s\n", line.c_str());
+                std::fflush(stdout);
+            });
+        std::printf("   %s: %s\n", to_string(done.outcome), done.detail.c_str());
+        if (done.outcome != executor::action_outcome::success) code = exit_failure;
+    }
+    return code;
+}
+
+int heal_cluster(const cluster_target& cluster, const heal_options& options) {
+    auto target = to_heal_target(cluster, options);
+    auto reading = executor::read_cluster(target);
+    if (reading.report.health.status == severity::unknown) {
+        return fail(exit_failure, fmt::format("{}: no node reachable", cluster.name));
+    }
+    std::fputs(describe_plan(reading.plan, cluster.name).c_str(), stdout);
+    print_spares(reading.spares);
+    auto blocker = acting_blocker(reading.report.cluster_topology, reading.report.health);
+    if (!blocker.empty() && !reading.plan.actions.empty()) {
+        std::printf("  not safe to act now: %s\n", blocker.c_str());
+    }
+    int unmet_code = orphan_left(reading.plan) ? exit_failure : exit_ok;
+    if (options.dry_run || reading.plan.actions.empty()) return unmet_code;
+    if (!options.yes) {
+        if (!isatty(STDIN_FILENO)) {
+            return fail(exit_usage, "not acting without --yes (stdin is not a terminal); "
+                                    "--dry-run only prints the plan");
+        }
+        if (!confirmed(reading.plan.actions.size())) {
+            std::printf("nothing done\n");
+            return exit_failure;
+        }
+    }
+    return std::max(carry_out(reading.plan, target), unmet_code);
+}
+
+}  // namespace
+
+void add_heal_command(CLI::App& app, heal_options& options) {
+    auto* command = app.add_subcommand(
+        "heal", "cover orphaned masters with spare replicas, empty masters or spare nodes");
+    options.connection.add_to(*command);
+    options.add_to(*command, "with --config, the cluster to heal");
+    command->add_option("--spare", options.spares,
+                        "empty cluster-enabled node warden may CLUSTER MEET in (repeatable)")
+        ->type_name("HOST:PORT");
+    command->add_option("--verify-timeout", options.verify_timeout_ms,
+                        "milliseconds a moved replica has to report link up")
+        ->check(CLI::Range(100, 3600000));
+    command->add_flag("--orphans-only", options.orphans_only,
+                      "only cover orphaned masters (no target or placement moves)");
+    command->add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
+    command->add_flag("--yes", options.yes, "act without asking");
+}
+
+int run_heal(const heal_options& options) {
+    int sources = (options.connection.seeds.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
+    if (sources != 1) return fail(exit_usage, "give one of --seed HOST:PORT, --config FILE");
+    if (options.dry_run && options.yes) return fail(exit_usage, "--dry-run and --yes conflict");
+    auto targets = resolve_targets(options);
+    if (!targets) return fail(exit_usage, targets.failure().message);
+    int worst = exit_ok;
+    for (const auto& cluster : *targets) worst = std::max(worst, heal_cluster(cluster, options));
+    return worst;
+}
+
+}  // namespace warden::cli

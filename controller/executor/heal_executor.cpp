@@ -1,0 +1,225 @@
+#include "controller/executor/heal_executor.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <thread>
+
+#include "controller/core/parse/endpoint.hpp"
+#include "controller/core/planner/heal_checks.hpp"
+#include "probes/connection.hpp"
+#include "probes/probe_exchange.hpp"
+
+namespace warden::executor {
+namespace {
+
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+using probes::command;
+using probes::redis_connection;
+using probes::resp_type;
+using probes::resp_value;
+
+constexpr auto verify_step = 250ms;
+
+action_result skipped(std::string why) {
+    return {action_outcome::skipped, std::move(why)};
+}
+action_result failed(std::string why) {
+    return {action_outcome::failed, std::move(why)};
+}
+
+result<redis_connection> connect(const std::string& address, const heal_target& target) {
+    return redis_connection::open(address, target.request.auth, target.request.timeout);
+}
+
+spare_node probe_spare(const std::string& address, const heal_target& target) {
+    spare_node unusable;
+    unusable.address = address;
+    auto connection = connect(address, target);
+    if (!connection) {
+        unusable.problem = connection.failure().message;
+        return unusable;
+    }
+    auto replies = connection->pipeline({{"CLUSTER", "NODES"}, {"DBSIZE"}});
+    if (!replies) {
+        unusable.problem = replies.failure().message;
+        return unusable;
+    }
+    const auto& nodes = (*replies)[0];
+    const auto& keys = (*replies)[1];
+    if (nodes.type != resp_type::string) {
+        unusable.problem = "CLUSTER NODES failed: " + probes::one_line(nodes.text);
+        return unusable;
+    }
+    if (keys.type != resp_type::integer) {
+        unusable.problem = "DBSIZE failed: " + probes::one_line(keys.text);
+        return unusable;
+    }
+    return assess_spare(address, nodes.text, keys.integer, target.analysis.topology.domains);
+}
+
+// Sleeps in short slices; false when a stop was requested meanwhile.
+bool pause(std::chrono::milliseconds how_long, const stop_requested& should_stop) {
+    auto until = clock::now() + how_long;
+    while (clock::now() < until) {
+        if (should_stop && should_stop()) return false;
+        std::this_thread::sleep_for(std::min<clock::duration>(50ms, until - clock::now()));
+    }
+    return !(should_stop && should_stop());
+}
+
+// Describes an error reply to a command that changes the cluster.
+std::string refusal(const std::string& what, const resp_value& reply, const std::string& address) {
+    if (probes::is_permission_error(reply)) {
+        return fmt::format("{}: the configured user may not run {} ({}); grant it the command "
+                           "(ACL SETUSER <user> +{}) or use a user that may",
+                           address, what, probes::one_line(reply.text), "cluster");
+    }
+    return fmt::format("{}: {} refused: {}", address, what, probes::one_line(reply.text));
+}
+
+std::optional<std::string> run_command(const std::string& address, const command& arguments,
+                                       const std::string& what, const heal_target& target) {
+    auto connection = connect(address, target);
+    if (!connection) return connection.failure().message;
+    auto reply = connection->call(arguments);
+    if (!reply) return reply.failure().message;
+    if (reply->type == resp_type::error) return refusal(what, *reply, address);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_still_empty(const heal_action& action,
+                                             const heal_target& target) {
+    auto connection = connect(action.node_address, target);
+    if (!connection) return connection.failure().message;
+    auto keys = connection->call({"DBSIZE"});
+    if (!keys) return keys.failure().message;
+    if (keys->type != resp_type::integer) {
+        return refusal("DBSIZE", *keys, action.node_address);
+    }
+    if (keys->integer > 0) {
+        return fmt::format("{} holds {} key(s): an empty master must hold none to become a "
+                           "replica",
+                           action.node_address, keys->integer);
+    }
+    return std::nullopt;
+}
+
+// Polls `pending` (empty string: done) until done, the deadline or a stop.
+std::optional<std::string> wait_until(const std::function<std::string()>& pending,
+                                      std::chrono::milliseconds limit,
+                                      const stop_requested& should_stop) {
+    auto deadline = clock::now() + limit;
+    std::string last;
+    while (true) {
+        last = pending();
+        if (last.empty()) return std::nullopt;
+        if (clock::now() >= deadline) {
+            return fmt::format("not done within {} ms: {}", limit.count(), last);
+        }
+        if (!pause(verify_step, should_stop)) return "interrupted by shutdown: " + last;
+    }
+}
+
+std::string own_view(const std::string& address, const heal_target& target) {
+    auto connection = connect(address, target);
+    if (!connection) return "";
+    auto reply = connection->call({"CLUSTER", "NODES"});
+    return reply && reply->type == resp_type::string ? reply->text : "";
+}
+
+// Every reachable member lists the spare and the spare lists the master.
+std::string meet_pending(const heal_action& action, const heal_target& target) {
+    if (!view_lists(own_view(action.node_address, target), action.master_id)) {
+        return fmt::format("{} does not know master {} yet", action.node_address,
+                           action.master_address);
+    }
+    auto observed = probes::poll_cluster(target.request);
+    for (const auto& probe : observed.nodes) {
+        if (probe.reachable && !view_lists(probe.cluster_nodes, action.node_id)) {
+            return fmt::format("{} does not know {} yet", probe.address, action.node_address);
+        }
+    }
+    return "";
+}
+
+std::optional<std::string> meet_spare(const heal_action& action, const heal_target& target,
+                                      const stop_requested& should_stop, const progress_log& note) {
+    auto spare = parse_endpoint(action.node_address);
+    if (!spare) return spare.failure().message;
+    note(fmt::format("CLUSTER MEET {} {} sent to {}", spare->host, spare->port,
+                     action.master_address));
+    if (auto trouble = run_command(action.master_address,
+                                   {"CLUSTER", "MEET", spare->host, std::to_string(spare->port)},
+                                   "CLUSTER MEET", target)) {
+        return trouble;
+    }
+    return wait_until([&] { return meet_pending(action, target); }, target.verify_timeout,
+                      should_stop);
+}
+
+std::string replication_state(const heal_action& action, const heal_target& target) {
+    auto connection = connect(action.node_address, target);
+    if (!connection) return connection.failure().message;
+    auto replies = connection->pipeline({{"CLUSTER", "NODES"}, {"INFO", "replication"}});
+    if (!replies) return replies.failure().message;
+    return replication_pending((*replies)[0].text, (*replies)[1].text, action.master_id);
+}
+
+}  // namespace
+
+const char* to_string(action_outcome outcome) {
+    switch (outcome) {
+        case action_outcome::success:
+            return "success";
+        case action_outcome::failed:
+            return "failed";
+        case action_outcome::skipped:
+            break;
+    }
+    return "skipped";
+}
+
+cluster_reading read_cluster(const heal_target& target) {
+    cluster_reading reading;
+    reading.report = analyze(probes::poll_cluster(target.request), target.analysis);
+    for (const auto& address : target.spares) {
+        reading.spares.push_back(probe_spare(address, target));
+    }
+    reading.plan = plan_heal(reading.report.cluster_topology, target.planning, reading.spares);
+    return reading;
+}
+
+action_result execute_action(const heal_action& action, const heal_target& target,
+                             const stop_requested& should_stop, const progress_log& note) {
+    auto reading = read_cluster(target);
+    auto blocker = acting_blocker(reading.report.cluster_topology, reading.report.health);
+    if (!blocker.empty()) return skipped(blocker);
+    if (!still_planned(action, reading.plan)) {
+        return skipped("a fresh read of the cluster no longer plans this move");
+    }
+    auto started = clock::now();
+    if (action.kind == heal_action_kind::meet_spare) {
+        if (auto trouble = meet_spare(action, target, should_stop, note)) return failed(*trouble);
+    }
+    if (action.source == candidate_class::empty_master) {
+        if (auto trouble = check_still_empty(action, target)) return skipped(*trouble);
+    }
+    note(fmt::format("CLUSTER REPLICATE {} sent to {}", action.master_id, action.node_address));
+    if (auto trouble = run_command(action.node_address, {"CLUSTER", "REPLICATE", action.master_id},
+                                   "CLUSTER REPLICATE", target)) {
+        return failed(*trouble);
+    }
+    if (auto trouble = wait_until([&] { return replication_state(action, target); },
+                                  target.verify_timeout, should_stop)) {
+        return failed(fmt::format("{} did not verify as a replica of {}: {}", action.node_address,
+                                  action.master_address, *trouble));
+    }
+    auto seconds = std::chrono::duration<double>(clock::now() - started).count();
+    return {action_outcome::success,
+            fmt::format("{} replicates {} with link up, verified after {:.1f} s",
+                        action.node_address, action.master_address, seconds)};
+}
+
+}  // namespace warden::executor

@@ -1,0 +1,56 @@
+// The shell that carries out heal plans (DESIGN.md "Acting safely"): re-read the cluster,
+// check the interlocks, run one action, verify it. Used by `redis-warden heal` and by the
+// daemon in `heal.mode: heal`. Rate limit and grace are the caller's (they need memory
+// across polls); everything that must hold at the moment of acting is checked here.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "controller/core/planner/heal_plan.hpp"
+#include "controller/core/report/report.hpp"
+#include "probes/poll.hpp"
+
+namespace warden::executor {
+
+struct heal_target {
+    probes::poll_request request;  // seeds, credentials, per-node timeout
+    analysis_policy analysis;
+    heal_policy planning;
+    std::vector<std::string> spares;                   // heal.spares addresses
+    std::chrono::milliseconds verify_timeout{30000};   // the move must show link up by then
+};
+
+// One fresh look at the cluster: the report, the spares as found, the plan it gives.
+struct cluster_reading {
+    check_report report;
+    std::vector<spare_node> spares;
+    heal_plan plan;
+};
+
+cluster_reading read_cluster(const heal_target& target);
+
+enum class action_outcome { success, failed, skipped };
+const char* to_string(action_outcome outcome);
+
+struct action_result {
+    action_outcome outcome = action_outcome::skipped;
+    std::string detail;  // why skipped/failed, or how long verification took
+};
+
+// Asked now and then during long waits; returning true abandons the action (as failed,
+// "interrupted"), so a stopping daemon never waits out a verification.
+using stop_requested = std::function<bool()>;
+
+// Receives a line as each step starts ("CLUSTER REPLICATE sent to ..."), so the caller can
+// log every action before and after it happens.
+using progress_log = std::function<void(const std::string&)>;
+
+// Re-reads the cluster and runs `action` only if the interlocks hold and a fresh plan still
+// makes the same move. Never throws for Redis or network trouble.
+action_result execute_action(const heal_action& action, const heal_target& target,
+                             const stop_requested& should_stop, const progress_log& note);
+
+}  // namespace warden::executor
