@@ -53,7 +53,8 @@ void target_options::add_to(CLI::App& command, const std::string& cluster_name_h
     command.add_option("--config", config_file,
                        "the clusters of this config file (all, or --cluster-name)");
     command.add_option("--cluster-name", cluster_name, cluster_name_help);
-    command.add_option("--zone", zones, "map addresses to a failure domain, CIDR=ZONE (repeatable)");
+    command.add_option("--zone", zones,
+                       "map addresses to a failure domain, CIDR=ZONE (repeatable)");
     command.add_option("--min-replicas", min_replicas, "healthy replicas each master should have")
         ->check(CLI::Range(1, 100));
 }

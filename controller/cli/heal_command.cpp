@@ -21,16 +21,12 @@ int fail(int code, const std::string& message) {
 }
 
 executor::heal_target to_heal_target(const cluster_target& cluster, const heal_options& options) {
-    executor::heal_target target;
-    target.request = cluster.request;
-    target.analysis = cluster.policy;
-    target.planning.min_replicas_per_master = cluster.policy.health.min_replicas_per_master;
-    target.planning.fix_placement = cluster.heal.fix_placement && !options.orphans_only;
-    target.spares = cluster.heal.spares;
-    target.spares.insert(target.spares.end(), options.spares.begin(), options.spares.end());
-    target.verify_timeout = options.config_file ? cluster.heal.verify_timeout
-                                                : std::chrono::milliseconds(options.verify_timeout_ms);
-    return target;
+    auto heal = cluster.heal;
+    heal.spares.insert(heal.spares.end(), options.spares.begin(), options.spares.end());
+    heal.fix_placement = heal.fix_placement && !options.orphans_only;
+    if (!options.config_file)
+        heal.verify_timeout = std::chrono::milliseconds(options.verify_timeout_ms);
+    return executor::heal_target_for(cluster.request, cluster.policy, heal);
 }
 
 void print_spares(const std::vector<spare_node>& spares) {
@@ -89,8 +85,9 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     if (options.dry_run || reading.plan.actions.empty()) return unmet_code;
     if (!options.yes) {
         if (!isatty(STDIN_FILENO)) {
-            return fail(exit_usage, "not acting without --yes (stdin is not a terminal); "
-                                    "--dry-run only prints the plan");
+            return fail(exit_usage,
+                        "not acting without --yes (stdin is not a terminal); "
+                        "--dry-run only prints the plan");
         }
         if (!confirmed(reading.plan.actions.size())) {
             std::printf("nothing done\n");
@@ -107,11 +104,13 @@ void add_heal_command(CLI::App& app, heal_options& options) {
         "heal", "cover orphaned masters with spare replicas, empty masters or spare nodes");
     options.connection.add_to(*command);
     options.add_to(*command, "with --config, the cluster to heal");
-    command->add_option("--spare", options.spares,
-                        "empty cluster-enabled node warden may CLUSTER MEET in (repeatable)")
+    command
+        ->add_option("--spare", options.spares,
+                     "empty cluster-enabled node warden may CLUSTER MEET in (repeatable)")
         ->type_name("HOST:PORT");
-    command->add_option("--verify-timeout", options.verify_timeout_ms,
-                        "milliseconds a moved replica has to report link up")
+    command
+        ->add_option("--verify-timeout", options.verify_timeout_ms,
+                     "milliseconds a moved replica has to report link up")
         ->check(CLI::Range(100, 3600000));
     command->add_flag("--orphans-only", options.orphans_only,
                       "only cover orphaned masters (no target or placement moves)");

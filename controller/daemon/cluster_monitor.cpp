@@ -1,5 +1,6 @@
 #include "controller/daemon/cluster_monitor.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "probes/poll.hpp"
@@ -20,10 +21,23 @@ std::string nodes_list(const finding& item) {
     return text;
 }
 
+probes::poll_request request_of(const config::cluster_settings& settings) {
+    probes::poll_request request;
+    request.cluster_name = settings.name;
+    request.seeds = settings.seeds;
+    request.auth = {settings.auth.username, settings.auth.password};
+    request.timeout = settings.timeout;
+    return request;
+}
+
 }  // namespace
 
 cluster_monitor::cluster_monitor(config::cluster_settings settings, status_board& board)
-    : settings_(std::move(settings)), board_(board) {
+    : settings_(std::move(settings)),
+      board_(board),
+      heal_target_(
+          executor::heal_target_for(request_of(settings_), policy_of(settings_), settings_.heal)),
+      rate_limit_(settings_.heal.max_actions_per_minute) {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
 
@@ -74,21 +88,96 @@ void cluster_monitor::run() {
 }
 
 void cluster_monitor::poll_once() {
-    probes::poll_request request;
-    request.cluster_name = settings_.name;
-    request.seeds = settings_.seeds;
-    request.auth = {settings_.auth.username, settings_.auth.password};
-    request.timeout = settings_.timeout;
     auto started = std::chrono::steady_clock::now();
-    auto observed = probes::poll_cluster(request);
+    auto observed = probes::poll_cluster(heal_target_.request);
     observed.cluster_name = settings_.name;
-    auto report = analyze(observed, policy_of(settings_));
+    auto reading = executor::plan_for(analyze(observed, heal_target_.analysis), heal_target_);
     auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     auto now = std::chrono::system_clock::now();
-    log_events(track_findings(active_, report.health.findings, now));
-    board_.publish(settings_.name, std::move(report), seconds, now);
+    log_events(track_findings(active_, reading.report.health.findings, now));
+    consider_healing(reading.plan);
+    board_.publish(settings_.name, std::move(reading.report), seconds, now,
+                   std::move(reading.plan));
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+}
+
+void cluster_monitor::consider_healing(const heal_plan& plan) {
+    report_plan_change(plan);
+    if (settings_.heal.mode != config::heal_mode::heal || acting_) return;
+    if (plan.actions.empty()) {
+        last_skip_.clear();
+        return;
+    }
+    const auto& action = plan.actions.front();
+    if (!grace_elapsed(action, std::chrono::system_clock::now())) return;
+    if (!rate_limit_.allows(std::chrono::steady_clock::now())) {
+        skip(action, fmt::format("rate limit: {} action(s) in the last minute "
+                                 "(heal.max_actions_per_minute {})",
+                                 rate_limit_.recent(), rate_limit_.per_minute()));
+        return;
+    }
+    rate_limit_.record(std::chrono::steady_clock::now());
+    act(action);
+}
+
+void cluster_monitor::report_plan_change(const heal_plan& plan) {
+    auto text = describe_plan(plan, settings_.name);
+    if (text == last_plan_text_) return;
+    last_plan_text_ = text;
+    bool observing = settings_.heal.mode == config::heal_mode::observe;
+    for (const auto& action : plan.actions) {
+        spdlog::info("cluster={} action={} node={} master={} {}: {}", settings_.name,
+                     to_string(action.kind), action.node_address, action.master_address,
+                     observing ? "would act (heal.mode observe)" : "planned",
+                     describe_action(action));
+    }
+    for (const auto& unmet : plan.unmet) {
+        spdlog::warn("cluster={} master={} cannot be helped ({}): {}", settings_.name,
+                     unmet.master_address, to_string(unmet.goal), unmet.reason);
+    }
+}
+
+// The finding the action answers must have lasted heal.grace: a replica restarting after a
+// crash comes back by itself, and moving another one meanwhile would be churn.
+bool cluster_monitor::grace_elapsed(const heal_action& action, wall_time now) const {
+    for (const auto& [key, active] : active_) {
+        if (key.code == to_string(action.goal) && !key.nodes.empty() &&
+            key.nodes.front() == action.master_id) {
+            return now - active.since >= settings_.heal.grace;
+        }
+    }
+    return false;
+}
+
+void cluster_monitor::skip(const heal_action& action, const std::string& reason) {
+    auto key = action.node_id + action.master_id + reason;
+    if (key == last_skip_) return;  // one line and one count per episode, not per poll
+    last_skip_ = key;
+    spdlog::warn("cluster={} action={} node={} master={} outcome=skipped: {}", settings_.name,
+                 to_string(action.kind), action.node_address, action.master_address, reason);
+    board_.count_action(settings_.name, to_string(action.kind), "skipped");
+}
+
+void cluster_monitor::act(heal_action action) {
+    acting_ = true;
+    actor_ = std::jthread([this, action = std::move(action)](std::stop_token stop) {
+        spdlog::info("cluster={} action={} node={} master={} acting: {}", settings_.name,
+                     to_string(action.kind), action.node_address, action.master_address,
+                     describe_action(action));
+        auto done = executor::execute_action(
+            action, heal_target_, [&stop] { return stop.stop_requested(); },
+            [this](const std::string& line) {
+                spdlog::info("cluster={} {}", settings_.name, line);
+            });
+        auto level = done.outcome == executor::action_outcome::success ? spdlog::level::info
+                                                                       : spdlog::level::warn;
+        spdlog::log(level, "cluster={} action={} node={} master={} outcome={}: {}", settings_.name,
+                    to_string(action.kind), action.node_address, action.master_address,
+                    to_string(done.outcome), done.detail);
+        board_.count_action(settings_.name, to_string(action.kind), to_string(done.outcome));
+        acting_ = false;
+    });
 }
 
 void cluster_monitor::log_events(const std::vector<finding_event>& events) {

@@ -11,7 +11,9 @@
 
 #include "config/settings.hpp"
 #include "controller/core/health/transitions.hpp"
+#include "controller/core/planner/rate_limit.hpp"
 #include "controller/daemon/status_board.hpp"
+#include "controller/executor/heal_executor.hpp"
 
 namespace warden::daemon {
 
@@ -33,6 +35,13 @@ class cluster_monitor {
     void run();
     void poll_once();
     void log_events(const std::vector<finding_event>& events);
+    // heal.mode: observe logs the plan when it changes; heal runs its first action on the
+    // actor thread once grace and the rate limit allow, one action at a time.
+    void consider_healing(const heal_plan& plan);
+    void report_plan_change(const heal_plan& plan);
+    bool grace_elapsed(const heal_action& action, wall_time now) const;
+    void skip(const heal_action& action, const std::string& reason);
+    void act(heal_action action);
 
     config::cluster_settings settings_;
     status_board& board_;
@@ -43,6 +52,14 @@ class cluster_monitor {
     std::condition_variable wake_;
     bool stop_ = false;
     std::thread thread_;
+
+    executor::heal_target heal_target_;
+    action_rate_limit rate_limit_;
+    std::string last_plan_text_;
+    std::string last_skip_;
+    std::atomic<bool> acting_{false};
+    // Declared last: destroyed (stop requested, joined) before what the action uses.
+    std::jthread actor_;
 };
 
 }  // namespace warden::daemon

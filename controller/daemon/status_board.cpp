@@ -27,6 +27,13 @@ void status_board::set_clusters(
         if (found == clusters_.end()) {
             item.metrics.cluster = name;
             item.metrics.poll_duration = histogram_state::with_bounds(poll_buckets);
+            // Every action/outcome series exists from the start, so increase() and alerts see
+            // the first action instead of a series appearing out of nothing.
+            for (const char* action : {"replicate", "meet"}) {
+                for (const char* outcome : {"success", "failed", "skipped"}) {
+                    item.metrics.actions[{action, outcome}] = 0;
+                }
+            }
         }
         item.poll_interval = interval;
         next.emplace(name, std::move(item));
@@ -35,15 +42,23 @@ void status_board::set_clusters(
 }
 
 void status_board::publish(const std::string& cluster, check_report report, double poll_seconds,
-                           wall_time finished) {
+                           wall_time finished, heal_plan plan) {
     std::lock_guard lock(mutex_);
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;  // removed by a reload while polling
     auto& item = found->second;
     item.metrics.last_report = std::move(report);
+    item.metrics.plan = std::move(plan);
     item.metrics.poll_duration.observe(poll_seconds);
     item.metrics.last_poll_timestamp = unix_seconds(finished);
     item.last_poll = finished;
+}
+
+void status_board::count_action(const std::string& cluster, const std::string& action,
+                                const std::string& outcome) {
+    std::lock_guard lock(mutex_);
+    auto found = clusters_.find(cluster);
+    if (found != clusters_.end()) ++found->second.metrics.actions[{action, outcome}];
 }
 
 std::string status_board::metrics_text() const {
@@ -68,6 +83,15 @@ std::string status_board::status_json(wall_time now) const {
                 ? nlohmann::json(std::chrono::duration<double>(now - *item.last_poll).count())
                 : nlohmann::json(nullptr);
         cluster["leader"] = item.metrics.leader;
+        nlohmann::json planned = nlohmann::json::array();
+        nlohmann::json unmet = nlohmann::json::array();
+        for (const auto& action : item.metrics.plan.actions)
+            planned.push_back(describe_action(action));
+        for (const auto& need : item.metrics.plan.unmet) {
+            unmet.push_back(
+                fmt::format("{} ({}): {}", need.master_address, to_string(need.goal), need.reason));
+        }
+        cluster["heal"] = {{"planned", std::move(planned)}, {"unmet", std::move(unmet)}};
         clusters.push_back(std::move(cluster));
     }
     nlohmann::json document = {{"version", version_}, {"clusters", std::move(clusters)}};

@@ -27,7 +27,10 @@ class status_board {
     void set_clusters(
         const std::vector<std::pair<std::string, std::chrono::milliseconds>>& clusters);
     void publish(const std::string& cluster, check_report report, double poll_seconds,
-                 wall_time finished);
+                 wall_time finished, heal_plan plan = {});
+    // actions_total{action,outcome} += 1
+    void count_action(const std::string& cluster, const std::string& action,
+                      const std::string& outcome);
 
     std::string metrics_text() const;
     std::string status_json(wall_time now) const;

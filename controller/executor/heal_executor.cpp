@@ -72,9 +72,10 @@ bool pause(std::chrono::milliseconds how_long, const stop_requested& should_stop
 // Describes an error reply to a command that changes the cluster.
 std::string refusal(const std::string& what, const resp_value& reply, const std::string& address) {
     if (probes::is_permission_error(reply)) {
-        return fmt::format("{}: the configured user may not run {} ({}); grant it the command "
-                           "(ACL SETUSER <user> +{}) or use a user that may",
-                           address, what, probes::one_line(reply.text), "cluster");
+        return fmt::format(
+            "{}: the configured user may not run {} ({}); grant it the command "
+            "(ACL SETUSER <user> +{}) or use a user that may",
+            address, what, probes::one_line(reply.text), "cluster");
     }
     return fmt::format("{}: {} refused: {}", address, what, probes::one_line(reply.text));
 }
@@ -89,8 +90,7 @@ std::optional<std::string> run_command(const std::string& address, const command
     return std::nullopt;
 }
 
-std::optional<std::string> check_still_empty(const heal_action& action,
-                                             const heal_target& target) {
+std::optional<std::string> check_still_empty(const heal_action& action, const heal_target& target) {
     auto connection = connect(action.node_address, target);
     if (!connection) return connection.failure().message;
     auto keys = connection->call({"DBSIZE"});
@@ -99,9 +99,10 @@ std::optional<std::string> check_still_empty(const heal_action& action,
         return refusal("DBSIZE", *keys, action.node_address);
     }
     if (keys->integer > 0) {
-        return fmt::format("{} holds {} key(s): an empty master must hold none to become a "
-                           "replica",
-                           action.node_address, keys->integer);
+        return fmt::format(
+            "{} holds {} key(s): an empty master must hold none to become a "
+            "replica",
+            action.node_address, keys->integer);
     }
     return std::nullopt;
 }
@@ -181,9 +182,25 @@ const char* to_string(action_outcome outcome) {
     return "skipped";
 }
 
+heal_target heal_target_for(probes::poll_request request, analysis_policy analysis,
+                            const config::heal_settings& heal) {
+    heal_target target;
+    target.request = std::move(request);
+    target.analysis = std::move(analysis);
+    target.planning.min_replicas_per_master = heal.min_replicas_per_master;
+    target.planning.fix_placement = heal.fix_placement;
+    target.spares = heal.spares;
+    target.verify_timeout = heal.verify_timeout;
+    return target;
+}
+
 cluster_reading read_cluster(const heal_target& target) {
+    return plan_for(analyze(probes::poll_cluster(target.request), target.analysis), target);
+}
+
+cluster_reading plan_for(check_report report, const heal_target& target) {
     cluster_reading reading;
-    reading.report = analyze(probes::poll_cluster(target.request), target.analysis);
+    reading.report = std::move(report);
     for (const auto& address : target.spares) {
         reading.spares.push_back(probe_spare(address, target));
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "controller/core/planner/heal_plan.hpp"
 #include "controller/core/report/report.hpp"
 #include "probes/poll.hpp"
@@ -19,8 +20,8 @@ struct heal_target {
     probes::poll_request request;  // seeds, credentials, per-node timeout
     analysis_policy analysis;
     heal_policy planning;
-    std::vector<std::string> spares;                   // heal.spares addresses
-    std::chrono::milliseconds verify_timeout{30000};   // the move must show link up by then
+    std::vector<std::string> spares;                  // heal.spares addresses
+    std::chrono::milliseconds verify_timeout{30000};  // the move must show link up by then
 };
 
 // One fresh look at the cluster: the report, the spares as found, the plan it gives.
@@ -30,7 +31,13 @@ struct cluster_reading {
     heal_plan plan;
 };
 
+// The one translation of a cluster's heal settings, for the CLI and the daemon alike.
+heal_target heal_target_for(probes::poll_request request, analysis_policy analysis,
+                            const config::heal_settings& heal);
+
 cluster_reading read_cluster(const heal_target& target);
+// The plan for a report already in hand (the daemon's poll): probes the spares, plans.
+cluster_reading plan_for(check_report report, const heal_target& target);
 
 enum class action_outcome { success, failed, skipped };
 const char* to_string(action_outcome outcome);

@@ -47,7 +47,8 @@ snapshot sketch_cluster(const std::vector<sketch_node>& nodes) {
             probe.error = "connection refused";
         } else {
             probe.reachable = true;
-            for (const auto& other : nodes) probe.cluster_nodes += view_line(other, &other == &node);
+            for (const auto& other : nodes)
+                probe.cluster_nodes += view_line(other, &other == &node);
             probe.cluster_info = "cluster_state:ok\r\n";
             probe.info = info_of(node, nodes);
         }

@@ -18,11 +18,11 @@ struct sketch_node {
           master(master_name),
           slots(std::move(served_slots)) {}
 
-    char name;  // gives the node id: sketch_id(name)
-    std::string address;   // "127.0.0.1:7000"
-    char master = 0;       // replicas: the master's name
-    std::string slots;     // masters: "0-5460" (empty: no slots)
-    bool dead = false;     // unreachable and flagged "fail" by every other view
+    char name;               // gives the node id: sketch_id(name)
+    std::string address;     // "127.0.0.1:7000"
+    char master = 0;         // replicas: the master's name
+    std::string slots;       // masters: "0-5460" (empty: no slots)
+    bool dead = false;       // unreachable and flagged "fail" by every other view
     bool link_down = false;  // replicas: INFO says master_link_status:down
 };
 

@@ -3,6 +3,7 @@
 #include "controller/core/health/findings.hpp"
 #include "controller/core/planner/heal_checks.hpp"
 #include "controller/core/planner/heal_plan.hpp"
+#include "controller/core/planner/rate_limit.hpp"
 #include "fixtures.hpp"
 #include "sketch.hpp"
 
@@ -25,9 +26,12 @@ heal_plan plan(const std::vector<sketch_node>& nodes, heal_policy policy = {},
 // Three masters on three hosts, each with one replica on another host.
 std::vector<sketch_node> three_by_one() {
     return {
-        {'a', "127.0.0.1:7000", 0, "0-5460"},     {'b', "127.0.0.2:7001", 0, "5461-10922"},
-        {'c', "127.0.0.3:7002", 0, "10923-16383"}, {'d', "127.0.0.2:7003", 'a'},
-        {'e', "127.0.0.3:7004", 'b'},             {'f', "127.0.0.1:7005", 'c'},
+        {'a', "127.0.0.1:7000", 0, "0-5460"},
+        {'b', "127.0.0.2:7001", 0, "5461-10922"},
+        {'c', "127.0.0.3:7002", 0, "10923-16383"},
+        {'d', "127.0.0.2:7003", 'a'},
+        {'e', "127.0.0.3:7004", 'b'},
+        {'f', "127.0.0.1:7005", 'c'},
     };
 }
 
@@ -79,8 +83,9 @@ TEST_SUITE("heal plan") {
         CHECK(result.actions.empty());
         REQUIRE(result.unmet.size() == 1);
         CHECK(result.unmet[0].master_id == sketch_id('b'));
-        CHECK(describe_plan(result, "x").find("unmet: master 127.0.0.2:7001 (orphaned_master): "
-                                              "no candidate") != std::string::npos);
+        CHECK(describe_plan(result, "x")
+                  .find("unmet: master 127.0.0.2:7001 (orphaned_master): "
+                        "no candidate") != std::string::npos);
     }
 
     TEST_CASE("a donor never drops its master below the policy minimum") {
@@ -167,7 +172,8 @@ TEST_SUITE("heal plan") {
         CHECK(plan(nodes) == result);  // deterministic
     }
 
-    TEST_CASE("with spare capacity, masters below target and replicas on the master's host get one") {
+    TEST_CASE(
+        "with spare capacity, masters below target and replicas on the master's host get one") {
         auto nodes = three_by_one();
         node(nodes, 'd').address = "127.0.0.1:7003";  // a's only replica on a's host
         nodes.push_back({'m', "127.0.0.2:7006"});
@@ -240,9 +246,9 @@ TEST_SUITE("heal checks") {
         auto with_slots = fresh_view;
         with_slots.insert(with_slots.size() - 1, " 0-10");
         CHECK(assess_spare("127.0.0.3:7010", with_slots, 0, {}).problem == "serves slots");
-        auto known = fresh_view + testing::sketch_cluster({{'a', "127.0.0.1:7000", 0, "0-1"}})
-                                      .nodes[0]
-                                      .cluster_nodes;
+        auto known =
+            fresh_view +
+            testing::sketch_cluster({{'a', "127.0.0.1:7000", 0, "0-1"}}).nodes[0].cluster_nodes;
         known.replace(known.find("myself,"), 7, "");
         CHECK(assess_spare("127.0.0.3:7010", known, 0, {}).problem ==
               "already knows 1 other node(s): not a spare");
@@ -252,8 +258,8 @@ TEST_SUITE("heal checks") {
     }
 
     TEST_CASE("a moved replica is verified by its own view and its link status") {
-        auto observed = sketch_cluster({{'a', "127.0.0.1:7000", 0, "0-16383"},
-                                        {'d', "127.0.0.2:7003", 'a'}});
+        auto observed =
+            sketch_cluster({{'a', "127.0.0.1:7000", 0, "0-16383"}, {'d', "127.0.0.2:7003", 'a'}});
         const auto& replica = observed.nodes[1];
         CHECK(replication_pending(replica.cluster_nodes, replica.info, sketch_id('a')) == "");
         CHECK(replication_pending(replica.cluster_nodes, "master_link_status:down\r\n",
@@ -263,4 +269,19 @@ TEST_SUITE("heal checks") {
         CHECK(view_lists(replica.cluster_nodes, sketch_id('a')));
         CHECK_FALSE(view_lists(replica.cluster_nodes, sketch_id('b')));
     }
+}
+
+TEST_CASE("the rate limit allows max_actions_per_minute attempts in any minute") {
+    using namespace std::chrono_literals;
+    action_rate_limit limit(2);
+    auto start = action_rate_limit::time_point{} + 1h;
+    CHECK(limit.allows(start));
+    limit.record(start);
+    limit.record(start + 10s);
+    CHECK_FALSE(limit.allows(start + 30s));
+    CHECK_FALSE(limit.allows(start + 59s));
+    CHECK(limit.allows(start + 60s));  // the first attempt left the window
+    CHECK(limit.recent() == 1);
+    action_rate_limit never(0);
+    CHECK_FALSE(never.allows(start));
 }

@@ -116,8 +116,7 @@ bool breaks_spread(const candidate& donor, const topology& cluster, const plan_s
     return all_in(domains, master->failure_domain);
 }
 
-int domain_conflict(const candidate& option, const cluster_node& master,
-                    const plan_state& state) {
+int domain_conflict(const candidate& option, const cluster_node& master, const plan_state& state) {
     if (option.domain == master.failure_domain) return 2;
     auto found = state.healthy_domains.find(master.id);
     if (found == state.healthy_domains.end()) return 0;
@@ -147,8 +146,8 @@ candidate* choose(std::vector<candidate>& pool, const need& wanted, const topolo
         int conflict = domain_conflict(option, *wanted.master, state);
         bool breaks = breaks_spread(option, cluster, state);
         if (wanted.goal == heal_goal::spread_failure_domain && (conflict == 2 || breaks)) continue;
-        auto load = state.domain_load.contains(option.domain) ? state.domain_load.at(option.domain)
-                                                               : 0;
+        auto load =
+            state.domain_load.contains(option.domain) ? state.domain_load.at(option.domain) : 0;
         auto key = std::make_tuple(static_cast<int>(option.source), conflict, breaks ? 1 : 0, load,
                                    option.address);
         if (best == nullptr || key < best_key) {
@@ -246,8 +245,8 @@ heal_plan plan_heal(const topology& cluster, const heal_policy& policy,
         if (chosen == nullptr) {
             // replica_same_host already says what it means; the others are work left undone.
             if (wanted.goal != heal_goal::spread_failure_domain) {
-                plan.unmet.push_back({wanted.master->id, wanted.master->address, wanted.goal,
-                                      unmet_reason(wanted)});
+                plan.unmet.push_back(
+                    {wanted.master->id, wanted.master->address, wanted.goal, unmet_reason(wanted)});
             }
             continue;
         }

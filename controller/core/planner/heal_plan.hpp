@@ -29,9 +29,9 @@ const char* to_string(heal_action_kind kind);  // "replicate", "meet"
 enum class candidate_class { spare_replica = 1, empty_master = 2, spare_node = 3 };
 
 enum class heal_goal {
-    cover_orphan,         // the master has no healthy replica
-    reach_target,         // fewer healthy replicas than min_replicas_per_master
-    spread_failure_domain // every healthy replica shares the master's failure domain
+    cover_orphan,          // the master has no healthy replica
+    reach_target,          // fewer healthy replicas than min_replicas_per_master
+    spread_failure_domain  // every healthy replica shares the master's failure domain
 };
 const char* to_string(heal_goal goal);  // "orphaned_master", "replicas_below_target", ...
 

@@ -177,6 +177,13 @@ void render_runtime(exposition& out, const std::vector<cluster_metrics>& cluster
     for (const auto& cluster : clusters) {
         out.sample("leader", {{"cluster", cluster.cluster}}, cluster.leader ? 1 : 0);
     }
+    out.family("planned_actions", "gauge",
+               "heal actions the last poll's plan holds (acted on in heal mode, reported in "
+               "observe mode)");
+    for (const auto& cluster : clusters) {
+        out.sample("planned_actions", {{"cluster", cluster.cluster}},
+                   double(cluster.plan.actions.size()));
+    }
     out.family("actions_total", "counter", "actions by outcome (success, failed, skipped)");
     for (const auto& cluster : clusters) {
         for (const auto& [key, count] : cluster.actions) {

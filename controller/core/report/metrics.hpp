@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "controller/core/planner/heal_plan.hpp"
 #include "controller/core/report/report.hpp"
 
 namespace warden {
@@ -32,6 +33,7 @@ struct cluster_metrics {
     std::optional<double> last_audit_timestamp;  // unix seconds
     bool leader = false;
     std::map<std::pair<std::string, std::string>, std::uint64_t> actions;  // (action, outcome)
+    heal_plan plan;  // from the last completed poll
 };
 
 // Every finding code DESIGN.md defines, with the severities it can take, so that
