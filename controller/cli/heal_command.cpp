@@ -24,6 +24,10 @@ executor::heal_target to_heal_target(const cluster_target& cluster, const heal_o
     auto heal = cluster.heal;
     heal.spares.insert(heal.spares.end(), options.spares.begin(), options.spares.end());
     heal.fix_placement = heal.fix_placement && !options.orphans_only;
+    heal.takeover = heal.takeover || options.takeover;
+    if (options.takeover_after_ms) {
+        heal.takeover_after = std::chrono::milliseconds(*options.takeover_after_ms);
+    }
     if (!options.config_file)
         heal.verify_timeout = std::chrono::milliseconds(options.verify_timeout_ms);
     return executor::heal_target_for(cluster.request, cluster.policy, heal);
@@ -46,7 +50,9 @@ bool confirmed(std::size_t actions) {
 
 bool orphan_left(const heal_plan& plan) {
     for (const auto& unmet : plan.unmet) {
-        if (unmet.goal == heal_goal::cover_orphan) return true;
+        if (unmet.goal == heal_goal::cover_orphan || unmet.goal == heal_goal::restore_quorum) {
+            return true;
+        }
     }
     return false;
 }
@@ -77,11 +83,24 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     }
     std::fputs(describe_plan(reading.plan, cluster.name).c_str(), stdout);
     print_spares(reading.spares);
-    auto blocker = acting_blocker(reading.report.cluster_topology, reading.report.health);
+    bool takeovers = !reading.plan.actions.empty() &&
+                     reading.plan.actions.front().kind == heal_action_kind::takeover;
+    auto blocker = takeovers
+                       ? takeover_blocker(reading.report.cluster_topology)
+                       : acting_blocker(reading.report.cluster_topology, reading.report.health);
     if (!blocker.empty() && !reading.plan.actions.empty()) {
         std::printf("  not safe to act now: %s\n", blocker.c_str());
     }
     int unmet_code = orphan_left(reading.plan) ? exit_failure : exit_ok;
+    const auto& quorum = reading.report.health.quorum;
+    if (quorum.margin < 0 && !target.takeover) {
+        std::printf(
+            "  quorum lost: %d of %d voting masters healthy, %d needed; no failover can "
+            "happen and replica moves cannot help. Restore the dead masters, or allow "
+            "--takeover (heal.takeover) after reading the README's split-brain note\n",
+            quorum.healthy_voting_masters, quorum.voting_masters, quorum.needed);
+        unmet_code = exit_failure;
+    }
     if (options.dry_run || reading.plan.actions.empty()) return unmet_code;
     if (!options.yes) {
         if (!isatty(STDIN_FILENO)) {
@@ -114,6 +133,14 @@ void add_heal_command(CLI::App& app, heal_options& options) {
         ->check(CLI::Range(100, 3600000));
     command->add_flag("--orphans-only", options.orphans_only,
                       "only cover orphaned masters (no target or placement moves)");
+    command->add_flag("--takeover", options.takeover,
+                      "when quorum is lost, CLUSTER FAILOVER TAKEOVER on the best replica of "
+                      "each dead master (split-brain risk: see the README)");
+    command
+        ->add_option("--takeover-after", options.takeover_after_ms,
+                     "milliseconds a master must be dead first (default 3 x "
+                     "cluster-node-timeout)")
+        ->check(CLI::Range(0, 3600000));
     command->add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
     command->add_flag("--yes", options.yes, "act without asking");
 }

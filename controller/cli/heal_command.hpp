@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct heal_options : target_options {
     std::vector<std::string> spares;
     int verify_timeout_ms = 30000;
     bool orphans_only = false;
+    bool takeover = false;
+    std::optional<int> takeover_after_ms;
     bool dry_run = false;
     bool yes = false;
 };

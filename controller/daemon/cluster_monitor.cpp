@@ -141,6 +141,7 @@ void cluster_monitor::report_plan_change(const heal_plan& plan) {
 // The finding the action answers must have lasted heal.grace: a replica restarting after a
 // crash comes back by itself, and moving another one meanwhile would be churn.
 bool cluster_monitor::grace_elapsed(const heal_action& action, wall_time now) const {
+    if (action.kind == heal_action_kind::takeover) return true;  // takeover_after is its gate
     for (const auto& [key, active] : active_) {
         if (key.code == to_string(action.goal) && !key.nodes.empty() &&
             key.nodes.front() == action.master_id) {

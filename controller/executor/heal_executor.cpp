@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "controller/core/parse/endpoint.hpp"
+#include "controller/core/parse/text_fields.hpp"
 #include "controller/core/planner/heal_checks.hpp"
 #include "probes/connection.hpp"
 #include "probes/probe_exchange.hpp"
@@ -168,6 +169,54 @@ std::string replication_state(const heal_action& action, const heal_target& targ
     return replication_pending((*replies)[0].text, (*replies)[1].text, action.master_id);
 }
 
+// heal.takeover_after, else 3 x the cluster's own cluster-node-timeout (read from a live
+// node), else 3 x Redis' default of 15 s when CONFIG is denied.
+std::chrono::milliseconds takeover_delay(const check_report& report, const heal_target& target) {
+    if (target.takeover_after) return *target.takeover_after;
+    constexpr std::chrono::milliseconds redis_default_node_timeout{15000};
+    for (const auto& node : report.cluster_topology.nodes) {
+        if (!node.observed) continue;
+        auto connection = connect(node.address, target);
+        if (!connection) continue;
+        auto reply = connection->call({"CONFIG", "GET", "cluster-node-timeout"});
+        if (reply && reply->type == resp_type::array && reply->elements.size() == 2) {
+            if (auto value = parse_integer<std::int64_t>(reply->elements[1].text)) {
+                return 3 * std::chrono::milliseconds(*value);
+            }
+        }
+        break;
+    }
+    return 3 * redis_default_node_timeout;
+}
+
+action_result execute_takeover(const heal_action& action, const heal_target& target,
+                               const stop_requested& should_stop, const progress_log& note) {
+    auto reading = read_cluster(target);
+    auto blocker = takeover_blocker(reading.report.cluster_topology);
+    if (!blocker.empty()) return skipped(blocker);
+    if (!still_planned(action, reading.plan)) {
+        return skipped(
+            "a fresh read of the cluster no longer plans this takeover (quorum "
+            "back, or another replica fits better)");
+    }
+    auto started = clock::now();
+    note(fmt::format("CLUSTER FAILOVER TAKEOVER sent to {}", action.node_address));
+    if (auto trouble = run_command(action.node_address, {"CLUSTER", "FAILOVER", "TAKEOVER"},
+                                   "CLUSTER FAILOVER TAKEOVER", target)) {
+        return failed(*trouble);
+    }
+    if (auto trouble =
+            wait_until([&] { return promotion_pending(own_view(action.node_address, target)); },
+                       target.verify_timeout, should_stop)) {
+        return failed(
+            fmt::format("{} did not verify as the new master: {}", action.node_address, *trouble));
+    }
+    auto seconds = std::chrono::duration<double>(clock::now() - started).count();
+    return {action_outcome::success,
+            fmt::format("{} took over the slots of dead master {}, verified after {:.1f} s",
+                        action.node_address, action.master_address, seconds)};
+}
+
 }  // namespace
 
 const char* to_string(action_outcome outcome) {
@@ -191,6 +240,8 @@ heal_target heal_target_for(probes::poll_request request, analysis_policy analys
     target.planning.fix_placement = heal.fix_placement;
     target.spares = heal.spares;
     target.verify_timeout = heal.verify_timeout;
+    target.takeover = heal.takeover;
+    target.takeover_after = heal.takeover_after;
     return target;
 }
 
@@ -201,6 +252,15 @@ cluster_reading read_cluster(const heal_target& target) {
 cluster_reading plan_for(check_report report, const heal_target& target) {
     cluster_reading reading;
     reading.report = std::move(report);
+    if (target.takeover && reading.report.health.quorum.margin < 0) {
+        // Replica moves cannot help while no failover can happen; only takeovers can.
+        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+        reading.plan = plan_takeover(reading.report.cluster_topology, reading.report.health, now_ms,
+                                     takeover_delay(reading.report, target));
+        return reading;
+    }
     for (const auto& address : target.spares) {
         reading.spares.push_back(probe_spare(address, target));
     }
@@ -210,6 +270,9 @@ cluster_reading plan_for(check_report report, const heal_target& target) {
 
 action_result execute_action(const heal_action& action, const heal_target& target,
                              const stop_requested& should_stop, const progress_log& note) {
+    if (action.kind == heal_action_kind::takeover) {
+        return execute_takeover(action, target, should_stop, note);
+    }
     auto reading = read_cluster(target);
     auto blocker = acting_blocker(reading.report.cluster_topology, reading.report.health);
     if (!blocker.empty()) return skipped(blocker);

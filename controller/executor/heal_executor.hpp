@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,10 @@ struct heal_target {
     probes::poll_request request;  // seeds, credentials, per-node timeout
     analysis_policy analysis;
     heal_policy planning;
-    std::vector<std::string> spares;                  // heal.spares addresses
-    std::chrono::milliseconds verify_timeout{30000};  // the move must show link up by then
+    std::vector<std::string> spares;                          // heal.spares addresses
+    std::chrono::milliseconds verify_timeout{30000};          // the move must show link up by then
+    bool takeover = false;                                    // heal.takeover
+    std::optional<std::chrono::milliseconds> takeover_after;  // unset: 3 x cluster-node-timeout
 };
 
 // One fresh look at the cluster: the report, the spares as found, the plan it gives.

@@ -116,8 +116,9 @@ class HealTest(WardenTestCase):
         self.addCleanup(c.stop)
         return c
 
-    def heal(self, c: Cluster, *extra: str):
-        run = run_warden("heal", "--seed", c.members()[0].address, *c.cli_args(), *extra,
+    def heal(self, c: Cluster, *extra: str, seed: str = ""):
+        seed = seed or next(n.address for n in c.members() if n.alive())
+        run = run_warden("heal", "--seed", seed, *c.cli_args(), *extra,
                          env=c.cli_env(), limit=60)
         self.assertNoCrash(run)
         return run
@@ -237,6 +238,39 @@ class HealTest(WardenTestCase):
             finally:
                 daemon.stop()
         self.assertEqual(shape(c), before)
+
+    # 7: three of five masters die at once. Redis alone stays down (two masters cannot
+    # elect anyone); warden reports quorum_lost, and with --takeover brings the cluster back.
+    def test_takeover_restores_a_cluster_that_lost_quorum(self):
+        c = self.cluster(masters=5, replicas=1)
+        victims = c.masters()[:3]
+        survivor = c.masters()[4]
+        for master in victims:
+            c.kill(master)
+        killed_at = time.monotonic()
+        wait_until(lambda: "cluster_state:fail" in c.redis(survivor).execute_command(
+            "CLUSTER", "INFO"), 20, "cluster_state fail")
+        run, report = self.check_json(c, survivor.address)
+        self.assertIn("quorum_lost", [f["code"] for f in report["findings"]])
+        no_takeover = self.heal(c, "--yes")
+        self.assertExit(no_takeover, 1)
+        self.assertNotIn("FAILOVER TAKEOVER", no_takeover.out)
+        self.assertIn("quorum lost: 2 of 5 voting masters healthy", no_takeover.out)
+        # Until every live view suspects them, the victims are not agreed dead.
+        wait_until(lambda: self.heal(c, "--dry-run", "--takeover", "--takeover-after", "60000")
+                   .out.count("takeover after 60.0 s") == 3, 10, "three masters agreed dead")
+        time.sleep(max(0.0, 4.5 - (time.monotonic() - killed_at)))
+        self.assertIn("cluster_state:fail", c.redis(survivor).execute_command("CLUSTER", "INFO"))
+        run = self.heal(c, "--yes", "--takeover", "--takeover-after", "4000")
+        self.assertExit(run, 0)
+        self.assertIn("CLUSTER FAILOVER TAKEOVER sent to", run.out)
+        self.assertIn("success:", run.out)
+        ok_since = time.monotonic()
+        live = [n for n in c.members() if n not in victims]
+        wait_until(lambda: all("cluster_state:ok" in c.redis(n).execute_command("CLUSTER", "INFO")
+                               for n in live), 40, "cluster_state ok on every live node")
+        print(f"\n  cluster_state ok {time.monotonic() - ok_since:.2f} s after the takeover "
+              f"({time.monotonic() - killed_at:.2f} s after the kills)")
 
     # 2, through the daemon: an empty master becomes the replica (Redis never does this).
     def test_daemon_heal_mode_turns_an_empty_master_into_the_replica(self):

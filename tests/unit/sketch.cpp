@@ -13,8 +13,9 @@ std::string view_line(const sketch_node& node, bool is_self) {
     if (node.dead && !is_self) flags += ",fail";
     std::string master = node.master != 0 ? sketch_id(node.master) : "-";
     auto port = node.address.substr(node.address.rfind(':') + 1);
-    std::string line = fmt::format("{} {}@1{} {} {} 0 0 1 {}", sketch_id(node.name), node.address,
-                                   port, flags, master, node.dead ? "disconnected" : "connected");
+    std::string line =
+        fmt::format("{} {}@1{} {} {} 0 {} 1 {}", sketch_id(node.name), node.address, port, flags,
+                    master, is_self ? 0 : node.pong_ms, node.dead ? "disconnected" : "connected");
     if (!node.slots.empty()) line += " " + node.slots;
     return line + "\n";
 }
@@ -26,9 +27,9 @@ std::string info_of(const sketch_node& node, const std::vector<sketch_node>& nod
     auto split = master->address.rfind(':');
     return fmt::format(
         "# Replication\r\nrole:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\n"
-        "master_link_status:{}\r\n",
+        "master_link_status:{}\r\nslave_repl_offset:{}\r\n",
         master->address.substr(0, split), master->address.substr(split + 1),
-        node.link_down || master->dead ? "down" : "up");
+        node.link_down || master->dead ? "down" : "up", node.offset);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "controller/core/health/findings.hpp"
 #include "controller/core/planner/heal_checks.hpp"
@@ -284,4 +285,105 @@ TEST_CASE("the rate limit allows max_actions_per_minute attempts in any minute")
     CHECK(limit.recent() == 1);
     action_rate_limit never(0);
     CHECK_FALSE(never.allows(start));
+}
+
+TEST_SUITE("takeover plan") {
+    using namespace std::chrono_literals;
+    constexpr std::int64_t died_at = 1'000'000;
+
+    // Five masters on five hosts, each with one replica on the next host.
+    std::vector<sketch_node> five_by_one() {
+        std::vector<sketch_node> nodes;
+        const char* slots[] = {"0-3276", "3277-6553", "6554-9829", "9830-13106", "13107-16383"};
+        for (int i = 0; i < 5; ++i) {
+            nodes.emplace_back(static_cast<char>('a' + i),
+                               fmt::format("127.0.0.{}:700{}", i + 1, i), 0, slots[i]);
+        }
+        for (int i = 0; i < 5; ++i) {
+            nodes.emplace_back(static_cast<char>('f' + i),
+                               fmt::format("127.0.0.{}:701{}", (i + 1) % 5 + 1, i),
+                               static_cast<char>('a' + i));
+        }
+        for (auto& each : nodes) each.pong_ms = died_at;
+        return nodes;
+    }
+
+    struct judged {
+        topology cluster;
+        assessment health;
+    };
+    judged judge(const std::vector<sketch_node>& nodes) {
+        auto cluster = shape(nodes);
+        auto health = assess(cluster, {});
+        return {std::move(cluster), std::move(health)};
+    }
+
+    TEST_CASE("with quorum intact there is nothing to take over") {
+        auto nodes = five_by_one();
+        nodes[0].dead = true;
+        auto [cluster, health] = judge(nodes);
+        CHECK(plan_takeover(cluster, health, died_at + 60'000, 6s).actions.empty());
+    }
+
+    TEST_CASE("three of five masters dead: one takeover restores the majority, after the delay") {
+        auto nodes = five_by_one();
+        for (int i : {0, 1, 2}) nodes[i].dead = true;
+        nodes[5].offset = 90;  // a's replica f lags; it is still a's only replica
+        auto [cluster, health] = judge(nodes);
+        REQUIRE(health.quorum.margin == -1);
+        auto early = plan_takeover(cluster, health, died_at + 3'000, 6s);
+        CHECK(early.actions.empty());
+        REQUIRE_FALSE(early.unmet.empty());
+        CHECK(early.unmet[0].reason == "dead for 3.0 s; takeover after 6.0 s");
+
+        auto due = plan_takeover(cluster, health, died_at + 7'000, 6s);
+        REQUIRE(due.actions.size() == 1);  // margin -1: one more healthy master suffices
+        const auto& action = due.actions[0];
+        CHECK(action.kind == heal_action_kind::takeover);
+        CHECK(action.master_id == sketch_id('a'));  // ties on slots: the first by address
+        CHECK(action.node_id == sketch_id('f'));
+        CHECK(describe_action(action).starts_with(
+            "takeover 127.0.0.2:7010 -> master in place of dead 127.0.0.1:7000 (quorum_lost)"));
+        CHECK(takeover_blocker(cluster) == "");
+    }
+
+    TEST_CASE("the replica with the highest offset is promoted; down or nofailover ones never") {
+        auto nodes = five_by_one();
+        for (int i : {0, 1, 2}) nodes[i].dead = true;
+        nodes.emplace_back('k', "127.0.0.4:7020", 'a');
+        nodes.back().offset = 150;
+        nodes.back().pong_ms = died_at;
+        auto [cluster, health] = judge(nodes);
+        auto due = plan_takeover(cluster, health, died_at + 7'000, 6s);
+        REQUIRE(due.actions.size() == 1);
+        CHECK(due.actions[0].node_id == sketch_id('k'));
+        nodes.back().dead = true;
+        nodes[5].dead = true;  // a has no live replica now: b is next
+        auto [cluster2, health2] = judge(nodes);
+        auto next = plan_takeover(cluster2, health2, died_at + 7'000, 6s);
+        REQUIRE(next.actions.size() == 1);
+        CHECK(next.actions[0].master_id == sketch_id('b'));
+        CHECK(next.unmet[0].reason.starts_with("no replica to promote"));
+    }
+
+    TEST_CASE("a master only some views flag is not dead, and blocks a takeover") {
+        auto nodes = five_by_one();
+        for (int i : {0, 1, 2}) nodes[i].dead = true;
+        auto observed = sketch_cluster(nodes);
+        // One live view has not flagged c (127.0.0.3:7002) yet.
+        auto& view = testing::probe_at(observed, "127.0.0.4:7003").cluster_nodes;
+        auto at = view.find(sketch_id('c'));
+        auto flags = view.find("slave,fail", at) < view.find('\n', at)
+                         ? std::string::npos
+                         : view.find("master,fail", at);
+        REQUIRE(flags != std::string::npos);
+        view.replace(flags, 11, "master");
+        auto cluster = build_topology(observed, {});
+        auto health = assess(cluster, {});
+        auto due = plan_takeover(cluster, health, died_at + 7'000, 6s);
+        REQUIRE(due.actions.size() == 1);
+        CHECK(due.actions[0].master_id == sketch_id('a'));
+        CHECK(takeover_blocker(cluster) ==
+              "master 127.0.0.3:7002 serving slots is unreachable but not agreed dead");
+    }
 }

@@ -68,6 +68,16 @@ std::string replication_pending(std::string_view cluster_nodes, std::string_view
     return "";
 }
 
+std::string promotion_pending(std::string_view cluster_nodes) {
+    auto view = parse_cluster_nodes(cluster_nodes);
+    if (!view) return "unreadable CLUSTER NODES: " + view.failure().message;
+    const auto* self = myself(*view);
+    if (self == nullptr) return "its CLUSTER NODES has no myself line";
+    if (!self->flags.master) return "its own view does not yet show it a master";
+    if (self->slots.empty()) return "it is a master but serves no slots yet";
+    return "";
+}
+
 bool view_lists(std::string_view cluster_nodes, const std::string& node_id) {
     auto view = parse_cluster_nodes(cluster_nodes);
     if (!view) return false;

@@ -21,6 +21,10 @@ spare_node assess_spare(const std::string& address, std::string_view cluster_nod
 std::string replication_pending(std::string_view cluster_nodes, std::string_view info,
                                 const std::string& master_id);
 
+// Empty when `cluster_nodes` (the node's own view) shows it a master serving slots (a
+// takeover took effect); otherwise what is still missing.
+std::string promotion_pending(std::string_view cluster_nodes);
+
 // Whether the node's own view lists `node_id` (the spare has learnt of the cluster, or the
 // cluster of the spare).
 bool view_lists(std::string_view cluster_nodes, const std::string& node_id);

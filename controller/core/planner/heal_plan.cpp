@@ -212,6 +212,8 @@ std::string unmet_reason(const need& wanted) {
         case heal_goal::spread_failure_domain:
             return "every replica shares the master's failure domain and no candidate is "
                    "elsewhere";
+        case heal_goal::restore_quorum:
+            break;
     }
     return "";
 }
@@ -219,7 +221,15 @@ std::string unmet_reason(const need& wanted) {
 }  // namespace
 
 const char* to_string(heal_action_kind kind) {
-    return kind == heal_action_kind::meet_spare ? "meet" : "replicate";
+    switch (kind) {
+        case heal_action_kind::meet_spare:
+            return "meet";
+        case heal_action_kind::takeover:
+            return "takeover";
+        case heal_action_kind::replicate:
+            break;
+    }
+    return "replicate";
 }
 
 const char* to_string(heal_goal goal) {
@@ -230,6 +240,8 @@ const char* to_string(heal_goal goal) {
             return "replicas_below_target";
         case heal_goal::spread_failure_domain:
             return "replica_same_host";
+        case heal_goal::restore_quorum:
+            return "quorum_lost";
     }
     return "";
 }
@@ -300,6 +312,11 @@ bool still_planned(const heal_action& action, const heal_plan& fresh) {
 }
 
 std::string describe_action(const heal_action& action) {
+    if (action.kind == heal_action_kind::takeover) {
+        return fmt::format("takeover {} -> master in place of dead {} ({}): {}",
+                           action.node_address, action.master_address, to_string(action.goal),
+                           action.reason);
+    }
     return fmt::format("{} {} -> replica of {} ({}): {}", to_string(action.kind),
                        action.node_address, action.master_address, to_string(action.goal),
                        action.reason);

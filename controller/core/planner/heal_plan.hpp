@@ -12,6 +12,8 @@
 // least-loaded domain (fewest replicas already there), then the address.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,15 +25,17 @@ namespace warden {
 enum class heal_action_kind {
     replicate,   // CLUSTER REPLICATE on a node already in the cluster
     meet_spare,  // CLUSTER MEET a spare node, then CLUSTER REPLICATE on it
+    takeover,    // CLUSTER FAILOVER TAKEOVER on the best replica of a dead master
 };
-const char* to_string(heal_action_kind kind);  // "replicate", "meet"
+const char* to_string(heal_action_kind kind);  // "replicate", "meet", "takeover"
 
 enum class candidate_class { spare_replica = 1, empty_master = 2, spare_node = 3 };
 
 enum class heal_goal {
-    cover_orphan,          // the master has no healthy replica
-    reach_target,          // fewer healthy replicas than min_replicas_per_master
-    spread_failure_domain  // every healthy replica shares the master's failure domain
+    cover_orphan,           // the master has no healthy replica
+    reach_target,           // fewer healthy replicas than min_replicas_per_master
+    spread_failure_domain,  // every healthy replica shares the master's failure domain
+    restore_quorum          // too few healthy voting masters are left for any failover
 };
 const char* to_string(heal_goal goal);  // "orphaned_master", "replicas_below_target", ...
 
@@ -94,6 +98,20 @@ bool still_planned(const heal_action& action, const heal_plan& fresh);
 
 // One line per action and unmet master, numbered, for the CLI and the log.
 std::string describe_plan(const heal_plan& plan, const std::string& cluster_name);
+
+// Quorum recovery (heal.takeover). Only when quorum is lost: for as many dead masters as it
+// takes to get a majority back (most slots first), the replica to promote with CLUSTER
+// FAILOVER TAKEOVER. A master is dead when warden cannot reach it and every view that lists
+// it flags it fail?/fail, for at least `takeover_after` (measured from the latest pong any
+// view received from it, against `now_ms`, unix milliseconds). The replica: reachable, not
+// failing, no nofailover, link lost no longer than shortly before the master died, highest
+// replication offset. Masters still waiting, or without a usable replica, are `unmet`.
+heal_plan plan_takeover(const topology& cluster, const assessment& health, std::int64_t now_ms,
+                        std::chrono::milliseconds takeover_after);
+
+// acting_blocker for a takeover: masters agreed dead are expected to be down; every other
+// master serving slots must be reachable and not failing, and no slot claimed twice.
+std::string takeover_blocker(const topology& cluster);
 std::string describe_action(const heal_action& action);
 
 }  // namespace warden

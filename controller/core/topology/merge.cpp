@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "controller/core/parse/info_fields.hpp"
+#include "controller/core/parse/text_fields.hpp"
 #include "controller/core/topology/topology.hpp"
 
 namespace warden {
@@ -19,6 +20,7 @@ struct node_evidence {
     int views_listing = 0;
     int views_pfail = 0;
     int views_fail = 0;
+    std::int64_t last_pong_ms = 0;  // latest pong any other view received from it
     int master_votes = 0;
     int replica_votes = 0;
     std::uint64_t min_epoch = UINT64_MAX;
@@ -121,6 +123,7 @@ void topology_builder::fold_line(const node_line& line, const node_probe& probe)
     ++evidence.views_listing;
     if (!own_line && line.flags.pfail) ++evidence.views_pfail;
     if (!own_line && line.flags.fail) ++evidence.views_fail;
+    if (!own_line) evidence.last_pong_ms = std::max(evidence.last_pong_ms, line.pong_received);
     if (line.flags.master) ++evidence.master_votes;
     if (line.flags.replica) ++evidence.replica_votes;
     evidence.min_epoch = std::min(evidence.min_epoch, line.config_epoch);
@@ -240,10 +243,17 @@ cluster_node topology_builder::make_node(const node_evidence& evidence) const {
     node.views_listing = evidence.views_listing;
     node.views_pfail = evidence.views_pfail;
     node.views_fail = evidence.views_fail;
+    node.last_pong_ms = evidence.last_pong_ms;
     node.observed = evidence.own_line;
     if (evidence.probe != nullptr && node.role == node_role::replica) {
         auto info = parse_info_fields(evidence.probe->info);
         if (auto link = find_field(info, "master_link_status")) node.master_link_up = *link == "up";
+        if (auto offset = find_field(info, "slave_repl_offset")) {
+            node.replication_offset = parse_integer<std::int64_t>(*offset);
+        }
+        if (auto down = find_field(info, "master_link_down_since_seconds")) {
+            node.link_down_seconds = parse_integer<std::int64_t>(*down);
+        }
     }
     if (node.host.empty() && evidence.probe != nullptr && !evidence.probe->address.empty()) {
         // A node that has not learned its own IP yet prints ":port"; use what warden dialed.
