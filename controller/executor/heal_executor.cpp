@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <optional>
 #include <thread>
 
@@ -73,10 +75,14 @@ bool pause(std::chrono::milliseconds how_long, const stop_requested& should_stop
 // Describes an error reply to a command that changes the cluster.
 std::string refusal(const std::string& what, const resp_value& reply, const std::string& address) {
     if (probes::is_permission_error(reply)) {
+        // "CLUSTER FAILOVER TAKEOVER" -> ACL rule "+cluster|failover" (command|subcommand)
+        std::string rule = what.substr(0, what.find(' ', what.find(' ') + 1));
+        std::transform(rule.begin(), rule.end(), rule.begin(),
+                       [](unsigned char c) { return c == ' ' ? '|' : std::tolower(c); });
         return fmt::format(
-            "{}: the configured user may not run {} ({}); grant it the command "
-            "(ACL SETUSER <user> +{}) or use a user that may",
-            address, what, probes::one_line(reply.text), "cluster");
+            "{}: the configured user may not run {} ({}); allow it (ACL SETUSER <user> +{}) "
+            "or use a user that may",
+            address, what, probes::one_line(reply.text), rule);
     }
     return fmt::format("{}: {} refused: {}", address, what, probes::one_line(reply.text));
 }

@@ -239,6 +239,29 @@ class HealTest(WardenTestCase):
                 daemon.stop()
         self.assertEqual(shape(c), before)
 
+    # Acting needs rights: a user that may not run CLUSTER REPLICATE gets a clear failure
+    # naming the command, no retry, and its password appears nowhere.
+    def test_missing_rights_are_a_clear_failure_and_the_password_stays_secret(self):
+        c = self.cluster(spares=1, password="admin-Secret-1")
+        a, b, _ = c.masters()
+        meet(c, c.spares()[0], replica_of=a)
+        watcher_password = "watcher-Secret-2"
+        for n in c.members():
+            c.redis(n).execute_command("ACL", "SETUSER", "watcher", "on", ">" + watcher_password,
+                                       "~*", "&*", "+@all", "-cluster|replicate")
+        c.kill(c.replicas_of(b)[0])
+        orphan_detected(c, b)
+        before = shape(c)
+        env = dict(c.cli_env(), REDISCLI_AUTH=watcher_password)
+        run = run_warden("heal", "--seed", a.address, "--user", "watcher", "--yes", env=env,
+                         limit=60)
+        self.assertNoCrash(run)
+        self.assertExit(run, 1)
+        self.assertIn("may not run CLUSTER REPLICATE (NOPERM", run.out, run.describe())
+        self.assertEqual(run.out.count("CLUSTER REPLICATE "), 2, "one attempt, no retries")
+        self.assertNotIn(watcher_password, run.out + run.err)
+        self.assertEqual(shape(c), before)
+
     # 7: three of five masters die at once. Redis alone stays down (two masters cannot
     # elect anyone); warden reports quorum_lost, and with --takeover brings the cluster back.
     def test_takeover_restores_a_cluster_that_lost_quorum(self):
