@@ -29,7 +29,7 @@ void status_board::set_clusters(
             item.metrics.poll_duration = histogram_state::with_bounds(poll_buckets);
             // Every action/outcome series exists from the start, so increase() and alerts see
             // the first action instead of a series appearing out of nothing.
-            for (const char* action : {"replicate", "meet"}) {
+            for (const char* action : {"replicate", "meet", "takeover"}) {
                 for (const char* outcome : {"success", "failed", "skipped"}) {
                     item.metrics.actions[{action, outcome}] = 0;
                 }
