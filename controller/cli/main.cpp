@@ -5,6 +5,7 @@
 #include <exception>
 #include <string_view>
 
+#include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
 #include "controller/cli/heal_command.hpp"
 #include "controller/daemon/daemon.hpp"
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     warden::cli::check_options check;
     warden::cli::add_check_command(app, check);
+    warden::cli::audit_options audit;
+    warden::cli::add_audit_command(app, audit);
     warden::cli::heal_options heal;
     warden::cli::add_heal_command(app, heal);
     warden::daemon::run_options run;
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
         }
         if (app.got_subcommand("run")) return warden::daemon::run_daemon(run);
         if (app.got_subcommand("heal")) return warden::cli::run_heal(heal);
+        if (app.got_subcommand("audit")) return warden::cli::run_audit_command(audit);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {
         std::fprintf(stderr, "redis-warden: internal error: %s\n", failure.what());

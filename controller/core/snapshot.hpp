@@ -3,6 +3,7 @@
 // serves `check`, the daemon and the offline `--from-file` mode.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,26 @@ struct node_probe {
     std::optional<double> latency_ms;  // round trip of the command batch
 
     friend bool operator==(const node_probe&, const node_probe&) = default;
+};
+
+// What the security poll (audit) read from one node. Secrets never arrive here in the clear:
+// requirepass/masterauth are replaced by "sha256:<hex>" (or "" when unset) as they are read.
+struct security_probe {
+    std::string address;
+    bool reachable = false;  // the authenticated connection answered
+    std::string error;       // why not (never contains a secret)
+    // Warden's own connection without credentials, first reply to PING: "PONG", "NOAUTH",
+    // "DENIED ..." (protected mode), or why it could not ask.
+    std::string anonymous_reply;
+    std::map<std::string, std::string> config;  // CONFIG GET name -> value, what could be read
+    std::vector<std::string> unreadable;        // "CONFIG GET: ERR unknown command ...", ...
+    std::string info;                           // INFO server, memory, replication
+    std::optional<std::string> acl_whoami;      // absent before Redis 6 or when denied
+    std::vector<std::string> acl_list;          // ACL LIST lines (passwords as #<sha256>)
+    // ACL DRYRUN <user> <command>: user -> command -> allowed. Absent users were not checked.
+    std::map<std::string, std::map<std::string, bool>> command_rights;
+
+    friend bool operator==(const security_probe&, const security_probe&) = default;
 };
 
 struct snapshot {

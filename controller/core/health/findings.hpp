@@ -17,6 +17,7 @@ struct finding {
     severity level = severity::warning;
     std::vector<std::string> nodes;  // node ids (address when warden knows no id)
     std::string message;             // what is wrong and what to do
+    std::string remediation;         // audit: the exact change to make ("" when in message)
     friend bool operator==(const finding&, const finding&) = default;
 };
 

@@ -31,6 +31,15 @@ nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
 
 }  // namespace
 
+nlohmann::json finding_json(const finding& item) {
+    nlohmann::json object = {{"code", item.code},
+                             {"severity", to_string(item.level)},
+                             {"nodes", item.nodes},
+                             {"message", item.message}};
+    if (!item.remediation.empty()) object["remediation"] = item.remediation;
+    return object;
+}
+
 nlohmann::json report_json(const check_report& report) {
     const auto& quorum = report.health.quorum;
     nlohmann::json nodes = nlohmann::json::array();
@@ -38,12 +47,7 @@ nlohmann::json report_json(const check_report& report) {
         nodes.push_back(node_json(node, report.cluster_topology));
     }
     nlohmann::json findings = nlohmann::json::array();
-    for (const auto& item : report.health.findings) {
-        findings.push_back({{"code", item.code},
-                            {"severity", to_string(item.level)},
-                            {"nodes", item.nodes},
-                            {"message", item.message}});
-    }
+    for (const auto& item : report.health.findings) findings.push_back(finding_json(item));
     nlohmann::json document = {
         {"cluster", report.cluster},
         {"status", to_string(report.health.status)},
