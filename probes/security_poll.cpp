@@ -32,7 +32,7 @@ void note_unreadable(security_probe& probe, const std::string& what, const resp_
 }
 
 std::string display_name(const std::vector<std::string>& command) {
-    if ((command[0] == "CLUSTER" || command[0] == "SCRIPT") && command.size() > 1) {
+    if (command[0] == "CLUSTER" && command.size() > 1) {
         return command[0] + " " + command[1];
     }
     return command[0];

@@ -33,15 +33,23 @@ int audit_cluster(const cluster_target& target, const audit_options& options) {
     auto observed = probes::poll_cluster(target.request);
     observed.cluster_name = target.name;
     auto report = analyze(observed, target.policy);
-    if (report.cluster_topology.views == 0) {
-        std::fprintf(stderr, "redis-warden audit: %s: no node reachable\n", target.name.c_str());
-        return exit_unknown;
-    }
     probes::security_request request;
     request.auth = target.request.auth;
     request.timeout = target.request.timeout;
     request.policy.client_users = options.client_users;
-    auto security = probes::probe_security(addresses_to_audit(report.cluster_topology), request);
+    auto addresses = addresses_to_audit(report.cluster_topology);
+    auto security = probes::probe_security(addresses, request);
+    if (report.cluster_topology.views == 0) {
+        // Nothing gave a view; a seed refusing warden with -DENIED is still worth reporting.
+        bool denied = std::any_of(security.begin(), security.end(), [](const auto& probe) {
+            return probe.anonymous_reply.starts_with("DENIED");
+        });
+        for (const auto& probe : observed.nodes) {
+            std::fprintf(stderr, "redis-warden audit: %s: %s: %s\n", target.name.c_str(),
+                         probe.address.c_str(), probe.error.c_str());
+        }
+        if (!denied) return exit_unknown;
+    }
     auto audited = run_audit(target.name, report.cluster_topology, security, request.policy);
     auto rendered = options.json ? render_audit_json(audited) + "\n" : render_audit_text(audited);
     std::fputs(rendered.c_str(), stdout);
