@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "probes/poll.hpp"
+#include "probes/security_poll.hpp"
 
 namespace warden::daemon {
 namespace {
@@ -97,8 +98,34 @@ void cluster_monitor::poll_once() {
     auto now = std::chrono::system_clock::now();
     log_events(track_findings(active_, reading.report.health.findings, now));
     consider_healing(reading.plan);
+    std::optional<topology> known;  // copied only when the audit needs it
+    if (audit_due()) known = reading.report.cluster_topology;
     board_.publish(settings_.name, std::move(reading.report), seconds, now,
                    std::move(reading.plan));
+    heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (known) audit(*known);
+}
+
+bool cluster_monitor::audit_due() const {
+    return !last_audit_ ||
+           std::chrono::steady_clock::now() - *last_audit_ >= settings_.security_interval;
+}
+
+void cluster_monitor::audit(const topology& cluster) {
+    if (cluster.views == 0) return;  // nothing answered: the poll's findings say why
+    last_audit_ = std::chrono::steady_clock::now();
+    probes::security_request request;
+    request.auth = heal_target_.request.auth;
+    request.timeout = settings_.timeout;
+    std::vector<std::string> addresses;
+    for (const auto& node : cluster.nodes) {
+        if (!node.address.empty() && node.address.front() != ':') addresses.push_back(node.address);
+    }
+    auto audited = run_audit(settings_.name, cluster, probes::probe_security(addresses, request),
+                             request.policy);
+    auto now = std::chrono::system_clock::now();
+    log_events(track_findings(audit_active_, audited.findings, now));
+    board_.publish_audit(settings_.name, std::move(audited), now);
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
 

@@ -37,6 +37,9 @@ class cluster_monitor {
     void log_events(const std::vector<finding_event>& events);
     // heal.mode: observe logs the plan when it changes; heal runs its first action on the
     // actor thread once grace and the rate limit allow, one action at a time.
+    // Every security_interval: the audit's security poll of every node the last poll knew.
+    bool audit_due() const;
+    void audit(const topology& cluster);
     void consider_healing(const heal_plan& plan);
     void report_plan_change(const heal_plan& plan);
     bool grace_elapsed(const heal_action& action, wall_time now) const;
@@ -56,6 +59,8 @@ class cluster_monitor {
     executor::heal_target heal_target_;
     action_rate_limit rate_limit_;
     std::string last_plan_text_;
+    active_findings audit_active_;
+    std::optional<std::chrono::steady_clock::time_point> last_audit_;
     std::string last_skip_;
     std::atomic<bool> acting_{false};
     // Declared last: destroyed (stop requested, joined) before what the action uses.

@@ -54,6 +54,17 @@ void status_board::publish(const std::string& cluster, check_report report, doub
     item.last_poll = finished;
 }
 
+void status_board::publish_audit(const std::string& cluster, audit_report report,
+                                 wall_time finished) {
+    std::lock_guard lock(mutex_);
+    auto found = clusters_.find(cluster);
+    if (found == clusters_.end()) return;
+    auto& item = found->second;
+    item.metrics.audit_findings = report.findings;
+    item.metrics.last_audit_timestamp = unix_seconds(finished);
+    item.last_audit = std::move(report);
+}
+
 void status_board::count_action(const std::string& cluster, const std::string& action,
                                 const std::string& outcome) {
     std::lock_guard lock(mutex_);
@@ -92,6 +103,7 @@ std::string status_board::status_json(wall_time now) const {
                 fmt::format("{} ({}): {}", need.master_address, to_string(need.goal), need.reason));
         }
         cluster["heal"] = {{"planned", std::move(planned)}, {"unmet", std::move(unmet)}};
+        cluster["audit"] = item.last_audit ? audit_json(*item.last_audit) : nlohmann::json(nullptr);
         clusters.push_back(std::move(cluster));
     }
     nlohmann::json document = {{"version", version_}, {"clusters", std::move(clusters)}};

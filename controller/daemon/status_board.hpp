@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/audit/audit.hpp"
 #include "controller/core/report/metrics.hpp"
 
 namespace warden::daemon {
@@ -28,6 +29,7 @@ class status_board {
         const std::vector<std::pair<std::string, std::chrono::milliseconds>>& clusters);
     void publish(const std::string& cluster, check_report report, double poll_seconds,
                  wall_time finished, heal_plan plan = {});
+    void publish_audit(const std::string& cluster, audit_report report, wall_time finished);
     // actions_total{action,outcome} += 1
     void count_action(const std::string& cluster, const std::string& action,
                       const std::string& outcome);
@@ -44,6 +46,7 @@ class status_board {
         cluster_metrics metrics;
         std::chrono::milliseconds poll_interval{1000};
         std::optional<wall_time> last_poll;
+        std::optional<audit_report> last_audit;
     };
     static double unix_seconds(wall_time at);
 

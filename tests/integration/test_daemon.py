@@ -4,6 +4,7 @@ notifications, reload, hostile HTTP, shutdown."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -146,6 +147,20 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(metric(text, "redis_warden_voting_masters", cluster="main"), [3.0])
         self.assertEqual(metric(text, "redis_warden_quorum_margin", cluster="main"), [1.0])
         self.assertEqual(len(metric(text, "redis_warden_node_up", cluster="main")), 6)
+
+    def test_1b_the_security_poll_feeds_findings_and_status(self):
+        # The harness cluster has no password: the audit must say so, in metrics and /status.
+        wait_until(lambda: metric(self.daemon.metrics(), "redis_warden_last_audit_timestamp_seconds",
+                                  cluster="main"), 10, "a completed audit")
+        text = self.daemon.metrics()
+        self.assertEqual(metric(text, "redis_warden_findings", cluster="main",
+                                code="auth_disabled", severity="critical"), [1.0], text)
+        self.assertEqual(metric(text, "redis_warden_findings", cluster="main",
+                                code="masterauth_mismatch"), [0.0])
+        status, body = self.daemon.get("/status")
+        audit = json.loads(body)["clusters"][0]["audit"]
+        self.assertIn("auth_disabled", [f["code"] for f in audit["findings"]])
+        self.assertIn("finding=auth_disabled", self.daemon.log_text())
 
     def test_2_ready_and_watchdog_arrive_on_the_notify_socket(self):
         wait_until(lambda: "READY=1" in self.daemon.drain_notifications(), 10, "READY=1")

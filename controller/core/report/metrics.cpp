@@ -133,6 +133,8 @@ void render_findings(exposition& out, const std::vector<cluster_metrics>& cluste
         for (const auto& item : cluster.last_report->health.findings) {
             ++counts[{item.code, to_string(item.level)}];
         }
+        for (const auto& item : cluster.audit_findings)
+            ++counts[{item.code, to_string(item.level)}];
         for (const auto& [key, count] : counts) {
             out.sample(
                 "findings",
@@ -231,6 +233,14 @@ const std::vector<std::pair<std::string, std::string>>& known_finding_series() {
         {"slots_open", "warning"},
         {"views_disagree", "warning"},
         {"views_disagree", "critical"},
+        {"protected_mode_blocks_clients", "critical"},
+        {"auth_disabled", "critical"},
+        {"masterauth_mismatch", "critical"},
+        {"auth_inconsistent", "warning"},
+        {"dangerous_commands_exposed", "warning"},
+        {"config_inconsistent", "warning"},
+        {"memory_near_limit", "warning"},
+        {"audit_incomplete", "unknown"},
     };
     return series;
 }

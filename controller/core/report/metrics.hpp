@@ -31,6 +31,7 @@ struct cluster_metrics {
     histogram_state poll_duration;
     std::optional<double> last_poll_timestamp;   // unix seconds
     std::optional<double> last_audit_timestamp;  // unix seconds
+    std::vector<finding> audit_findings;         // from the last completed audit
     bool leader = false;
     std::map<std::pair<std::string, std::string>, std::uint64_t> actions;  // (action, outcome)
     heal_plan plan;  // from the last completed poll

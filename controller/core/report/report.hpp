@@ -25,7 +25,7 @@ struct analysis_policy {
 // The one analysis path shared by check, the daemon and --from-file.
 check_report analyze(const snapshot& observed, const analysis_policy& policy);
 
-nlohmann::json finding_json(const finding& item);         // {code,severity,nodes,message[,remediation]}
+nlohmann::json finding_json(const finding& item);  // {code,severity,nodes,message[,remediation]}
 nlohmann::json report_json(const check_report& report);  // the object render_json prints
 std::string render_json(const check_report& report);     // one object, no trailing newline
 std::string render_text(const check_report& report);     // nodes master -> replicas, findings
