@@ -94,6 +94,20 @@ bool take_first_round(security_probe& probe, std::vector<resp_value>& replies) {
     return true;
 }
 
+// Redis 6: judge each user's ACL LIST rules instead of asking the server.
+void rights_from_rules(security_probe& probe, const std::vector<std::string>& users) {
+    probe.command_rights.clear();
+    if (probe.acl_list.empty()) {
+        probe.unreadable.push_back("ACL LIST: needed for command rights before Redis 7");
+        return;
+    }
+    for (const auto& user : parse_acl_list(probe.acl_list)) {
+        if (std::find(users.begin(), users.end(), user.name) != users.end()) {
+            probe.command_rights[user.name] = rights_from_acl_rules(user);
+        }
+    }
+}
+
 void check_rights_with_acl(security_probe& probe, redis_connection& connection,
                            const security_request& request) {
     auto users = users_to_check(probe, request.policy);
@@ -120,8 +134,7 @@ void check_rights_with_acl(security_probe& probe, redis_connection& connection,
             } else if (reply.type == resp_type::string) {
                 probe.command_rights[user][display_name(dangerous)] = false;  // the reason
             } else if (unknown_command(reply)) {
-                note_unreadable(probe, "ACL DRYRUN",
-                                {resp_type::error, "needs Redis 7; command rights unknown"});
+                rights_from_rules(probe, users);  // Redis 6: no DRYRUN
                 return;
             } else if (reply.text.find("not found") == std::string::npos) {
                 note_unreadable(probe, "ACL DRYRUN", reply);

@@ -180,6 +180,23 @@ TEST_SUITE("audit") {
               1);
     }
 
+    TEST_CASE("Redis 6 rights come from the ACL rules in order, last match winning") {
+        auto users = parse_acl_list({"user app on #x ~* &* +@all -@dangerous +keys",
+                                     "user admin on #y ~* allcommands",
+                                     "user reader on #z ~* -@all +@read +cluster|reset"});
+        auto app = rights_from_acl_rules(users[0]);
+        CHECK(app.at("KEYS"));
+        CHECK_FALSE(app.at("FLUSHALL"));
+        CHECK_FALSE(app.at("CONFIG"));
+        auto admin = rights_from_acl_rules(users[1]);
+        CHECK(
+            std::all_of(admin.begin(), admin.end(), [](const auto& each) { return each.second; }));
+        auto reader = rights_from_acl_rules(users[2]);
+        CHECK(reader.at("KEYS"));  // @read holds KEYS
+        CHECK(reader.at("CLUSTER RESET"));
+        CHECK_FALSE(reader.at("SHUTDOWN"));
+    }
+
     TEST_CASE("users to check: every enabled user but warden's own admin") {
         auto node = locked("127.0.0.1:7000", "s3cret");
         node.acl_whoami = "warden";

@@ -164,6 +164,52 @@ std::vector<acl_user> parse_acl_list(const std::vector<std::string>& lines) {
     return users;
 }
 
+std::map<std::string, bool> rights_from_acl_rules(const acl_user& user) {
+    struct command_acl {
+        const char* display;
+        const char* name;
+        const char* subcommand;  // "" when none
+        std::vector<std::string> categories;
+    };
+    // Categories as Redis 6.2 assigns them (every one of these is in @dangerous).
+    static const std::vector<command_acl> table = {
+        {"CONFIG", "config", "set", {"admin", "slow", "dangerous"}},
+        {"FLUSHALL", "flushall", "", {"keyspace", "write", "slow", "dangerous"}},
+        {"FLUSHDB", "flushdb", "", {"keyspace", "write", "slow", "dangerous"}},
+        {"DEBUG", "debug", "sleep", {"admin", "slow", "dangerous"}},
+        {"KEYS", "keys", "", {"keyspace", "read", "slow", "dangerous"}},
+        {"SHUTDOWN", "shutdown", "", {"admin", "slow", "dangerous"}},
+        {"MIGRATE", "migrate", "", {"keyspace", "write", "slow", "dangerous"}},
+        {"CLUSTER RESET", "cluster", "reset", {"admin", "slow", "dangerous"}},
+    };
+    std::map<std::string, bool> rights;
+    for (const auto& command : table) {
+        bool allowed = false;
+        std::string name = command.name;
+        std::string full = *command.subcommand ? name + "|" + command.subcommand : name;
+        for (const auto& rule : user.rules) {
+            if (rule == "allcommands" || rule == "+@all") {
+                allowed = true;
+            } else if (rule == "nocommands" || rule == "-@all") {
+                allowed = false;
+            } else if (rule.size() > 2 && rule[1] == '@') {
+                auto category = rule.substr(2);
+                if (std::find(command.categories.begin(), command.categories.end(), category) !=
+                    command.categories.end()) {
+                    allowed = rule[0] == '+';
+                }
+            } else if (rule.size() > 1 && (rule[0] == '+' || rule[0] == '-')) {
+                auto target = rule.substr(1);
+                std::transform(target.begin(), target.end(), target.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                if (target == name || target == full) allowed = rule[0] == '+';
+            }
+        }
+        rights[command.display] = allowed;
+    }
+    return rights;
+}
+
 std::vector<std::string> users_to_check(const security_probe& probe, const audit_policy& policy) {
     if (!policy.client_users.empty()) return policy.client_users;
     std::vector<std::string> users;

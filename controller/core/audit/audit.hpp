@@ -3,6 +3,7 @@
 // the security poll read (security_probe, secrets already hashed) against the topology.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ struct acl_user {
     std::vector<std::string> rules;            // everything else, in order
 };
 std::vector<acl_user> parse_acl_list(const std::vector<std::string>& lines);
+
+// Redis 6 has ACLs but no ACL DRYRUN: a user's rights to the dangerous commands from its
+// ACL LIST rules, applied in order as Redis does (last matching rule wins): allcommands /
+// nocommands, +@category / -@category, +command / -command, +command|subcommand.
+std::map<std::string, bool> rights_from_acl_rules(const acl_user& user);
 
 // Which users the security poll should check with ACL DRYRUN on this node.
 std::vector<std::string> users_to_check(const security_probe& probe, const audit_policy& policy);
