@@ -8,6 +8,7 @@
 #include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
 #include "controller/cli/heal_command.hpp"
+#include "controller/cli/rebalance_command.hpp"
 #include "controller/daemon/daemon.hpp"
 
 #ifndef WARDEN_VERSION
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
     warden::cli::add_check_command(app, check);
     warden::cli::audit_options audit;
     warden::cli::add_audit_command(app, audit);
+    warden::cli::rebalance_options rebalance;
+    warden::cli::add_rebalance_command(app, rebalance);
     warden::cli::heal_options heal;
     warden::cli::add_heal_command(app, heal);
     warden::daemon::run_options run;
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
         }
         if (app.got_subcommand("run")) return warden::daemon::run_daemon(run);
         if (app.got_subcommand("heal")) return warden::cli::run_heal(heal);
+        if (app.got_subcommand("rebalance")) return warden::cli::run_rebalance(rebalance);
         if (app.got_subcommand("audit")) return warden::cli::run_audit_command(audit);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {

@@ -1,0 +1,292 @@
+#include "controller/cli/rebalance_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "controller/core/parse/cluster_nodes.hpp"
+#include "controller/core/parse/info_fields.hpp"
+#include "controller/core/planner/heal_plan.hpp"
+#include "controller/core/planner/rebalance_plan.hpp"
+#include "controller/executor/slot_mover.hpp"
+
+namespace warden::cli {
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+std::atomic<bool> interrupted{false};
+extern "C" void on_interrupt(int) {
+    interrupted = true;
+}
+
+int fail(int code, const std::string& message) {
+    std::fprintf(stderr, "redis-warden rebalance: %s\n", message.c_str());
+    return code;
+}
+
+// Why the cluster is not settled enough to move slots: a node not answering, a node not
+// knowing every member (a master just added), cluster_state not ok.
+std::string unsettled(const snapshot& observed, const check_report& report) {
+    for (const auto& probe : observed.nodes) {
+        if (!probe.reachable) {
+            // A dead replica does not stop slot moves; a master that cannot be reached does.
+            for (const auto& node : report.cluster_topology.nodes) {
+                if (node.address == probe.address && node.role != node_role::replica) {
+                    return fmt::format("{} is unreachable: {}", probe.address, probe.error);
+                }
+            }
+            continue;
+        }
+        for (const auto& line : list_cluster_nodes(probe.cluster_nodes)) {
+            if (line.flags.handshake) {
+                return fmt::format("{} is still in handshake with a node being added",
+                                   probe.address);
+            }
+        }
+        auto state = find_field(parse_info_fields(probe.cluster_info), "cluster_state");
+        if (state != "ok")
+            return fmt::format("{} reports cluster_state:{}", probe.address,
+                               state ? std::string(*state) : "unknown");
+    }
+    for (const auto& disagreement : report.cluster_topology.disagreements) {
+        if (disagreement.kind == disagreement_kind::membership) {
+            return "not every node knows every member yet: " + disagreement.detail;
+        }
+    }
+    return "";
+}
+
+struct settled_cluster {
+    check_report report;
+    std::string problem;
+};
+
+// Polls until the cluster is settled or the bound passes (redis-cli --cluster rebalance
+// right after add-node stops halfway with CLUSTERDOWN: this waits instead).
+settled_cluster wait_settled(const cluster_target& target, std::chrono::milliseconds bound) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (true) {
+        auto observed = probes::poll_cluster(target.request);
+        observed.cluster_name = target.name;
+        settled_cluster now{analyze(observed, target.policy), ""};
+        now.problem = unsettled(observed, now.report);
+        if (now.problem.empty() || std::chrono::steady_clock::now() >= deadline) return now;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+}
+
+std::string refusal(const check_report& report) {
+    auto blocker = acting_blocker(report.cluster_topology, report.health);
+    if (!blocker.empty()) return blocker;
+    if (count_findings(report.health, "slots_uncovered") > 0) return "some slots have no master";
+    return "";
+}
+
+result<rebalance_plan> make_plan(const topology& cluster, const rebalance_options& options) {
+    if (options.move_slots) {
+        auto to = resolve_node(cluster, options.to);
+        if (!to) return error{"--to: " + to.failure().message};
+        std::string from;
+        if (!options.from.empty()) {
+            auto named = resolve_node(cluster, options.from);
+            if (!named) return error{"--from: " + named.failure().message};
+            from = *named;
+        }
+        return plan_manual_move(cluster, *options.move_slots, *to, from);
+    }
+    rebalance_policy policy;
+    policy.threshold_percent = options.threshold;
+    policy.use_empty_masters = options.use_empty_masters;
+    for (const auto& weight : options.weights) {
+        auto equals = weight.rfind('=');
+        if (equals == std::string::npos)
+            return error{fmt::format("--weight '{}': expected NODE=W", weight)};
+        auto node = resolve_node(cluster, weight.substr(0, equals));
+        if (!node) return error{fmt::format("--weight '{}': {}", weight, node.failure().message)};
+        try {
+            policy.weights[*node] = std::stod(weight.substr(equals + 1));
+        } catch (const std::exception&) {
+            return error{fmt::format("--weight '{}': the weight is not a number", weight)};
+        }
+    }
+    return plan_rebalance(cluster, policy);
+}
+
+executor::mover_settings mover_settings_of(const cluster_target& target,
+                                           const rebalance_options& options, std::size_t pairs) {
+    executor::mover_settings settings;
+    settings.auth = target.request.auth;
+    settings.timeout = std::max(target.request.timeout, std::chrono::milliseconds(5000));
+    settings.pipeline = options.pipeline;
+    settings.parallel =
+        options.parallel > 0 ? options.parallel : static_cast<int>(std::min<std::size_t>(pairs, 8));
+    settings.replace = options.replace;
+    return settings;
+}
+
+void report_progress(const executor::mover_progress& progress, int total, double seconds, bool tty,
+                     bool final_line) {
+    int done = progress.slots_done;
+    auto keys = progress.keys_moved.load();
+    double rate = seconds > 0 ? static_cast<double>(keys) / seconds : 0;
+    double eta = done > 0 ? seconds * (total - done) / done : 0;
+    auto line = fmt::format("slots {}/{}  keys {}  {:.0f} keys/s  ETA {:.0f} s", done, total, keys,
+                            rate, eta);
+    if (tty) {
+        std::fprintf(stderr, "\r%s   %s", line.c_str(), final_line ? "\n" : "");
+    } else {
+        std::fprintf(stderr, "%s\n", line.c_str());
+    }
+}
+
+int execute(const cluster_target& target, const check_report& report, const rebalance_plan& plan,
+            const rebalance_options& options) {
+    auto settings = mover_settings_of(target, options, plan.moves.size());
+    executor::mover_progress progress;
+    std::signal(SIGINT, on_interrupt);
+    bool tty = isatty(STDERR_FILENO) != 0;
+    auto started = std::chrono::steady_clock::now();
+    std::optional<std::string> failure;
+    std::atomic<bool> finished{false};
+    std::jthread mover([&] {
+        failure = executor::run_moves(
+            plan, executor::masters_of(report.cluster_topology), settings, progress,
+            [] { return interrupted.load(); },
+            [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+        finished = true;
+    });
+    int last_reported = -1;
+    while (!finished) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 50));
+        auto seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        // Not a terminal: one line per 256 slots, so logs stay readable.
+        if (tty || progress.slots_done / 256 != last_reported) {
+            last_reported = progress.slots_done / 256;
+            report_progress(progress, plan.slots_moved, seconds, tty, false);
+        }
+    }
+    mover.join();
+    auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    report_progress(progress, plan.slots_moved, seconds, tty, true);
+    std::printf("moved %d slot(s) and %lld key(s) in %.2f s (%.0f keys/s)\n",
+                progress.slots_done.load(), progress.keys_moved.load(), seconds,
+                seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
+    if (failure) return fail(exit_failure, *failure);
+    if (interrupted)
+        return fail(exit_failure,
+                    "interrupted: the slots in flight were finished; "
+                    "rerun to continue");
+    return exit_ok;
+}
+
+int rebalance_cluster(const cluster_target& target, const rebalance_options& options) {
+    auto bound = std::chrono::milliseconds(options.settle_timeout_ms);
+    auto settled = wait_settled(target, bound);
+    if (!settled.report.cluster_topology.open_slots.empty()) {
+        auto count = settled.report.cluster_topology.open_slots.size();
+        if (options.dry_run) {
+            std::printf(
+                "%zu slot state(s) left open by an interrupted run would be finished "
+                "first\n",
+                count);
+        } else {
+            std::printf("finishing %zu slot state(s) left open by an interrupted run\n", count);
+            executor::mover_progress progress;
+            auto settings = mover_settings_of(target, options, 1);
+            if (auto trouble = executor::finish_open_slots(
+                    settled.report.cluster_topology, settings, progress,
+                    [](const std::string& line) { std::printf("  %s\n", line.c_str()); })) {
+                return fail(exit_failure, "could not finish the open slots: " + *trouble);
+            }
+            settled = wait_settled(target, bound);
+        }
+    }
+    if (!settled.problem.empty()) {
+        return fail(exit_failure, fmt::format("{}: cluster not settled after {} ms: {}",
+                                              target.name, bound.count(), settled.problem));
+    }
+    if (auto why = refusal(settled.report); !why.empty()) {
+        return fail(exit_failure,
+                    fmt::format("{}: not healthy enough to move slots: {}", target.name, why));
+    }
+    const auto& cluster = settled.report.cluster_topology;
+    auto plan = make_plan(cluster, options);
+    if (!plan) return fail(exit_usage, plan.failure().message);
+    std::fputs(describe_rebalance(*plan, cluster).c_str(), stdout);
+    if (options.dry_run || plan->moves.empty()) return exit_ok;
+    if (!options.yes) {
+        if (!isatty(STDIN_FILENO)) {
+            return fail(exit_usage, "not moving slots without --yes (stdin is not a terminal)");
+        }
+        std::printf("Move %d slot(s)? [y/N] ", plan->slots_moved);
+        std::fflush(stdout);
+        std::string answer;
+        if (!std::getline(std::cin, answer) || (answer != "y" && answer != "yes")) {
+            std::printf("nothing done\n");
+            return exit_failure;
+        }
+    }
+    return execute(target, settled.report, *plan, options);
+}
+
+}  // namespace
+
+void add_rebalance_command(CLI::App& app, rebalance_options& options) {
+    auto* command =
+        app.add_subcommand("rebalance",
+                           "move slots to match weights (or --move SLOTS --to NODE); safe to rerun "
+                           "after an interruption");
+    options.connection.add_to(*command);
+    options.add_to(*command, "with --config, the cluster to rebalance");
+    command->add_option("--weight", options.weights,
+                        "NODE=W: node id, id prefix or address (repeatable)");
+    command->add_option("--threshold", options.threshold, "leave masters within PCT of target")
+        ->check(CLI::Range(0.0, 100.0));
+    command->add_flag("--use-empty-masters", options.use_empty_masters,
+                      "masters without slots take part");
+    command->add_option("--pipeline", options.pipeline, "keys per MIGRATE")
+        ->check(CLI::Range(1, 100000));
+    command
+        ->add_option("--parallel", options.parallel,
+                     "source -> target pairs at once (default: all, at most 8)")
+        ->check(CLI::Range(1, 64));
+    command->add_option("--move", options.move_slots, "slots to move, e.g. 0-99,200");
+    command->add_option("--to", options.to, "with --move: the master that gets them");
+    command->add_option("--from", options.from, "with --move: only slots this master serves");
+    command->add_flag("--replace", options.replace,
+                      "on BUSYKEY, let the source's copy overwrite the target's");
+    command
+        ->add_option("--settle-timeout", options.settle_timeout_ms,
+                     "milliseconds to wait for every node to know every master and report "
+                     "cluster_state:ok")
+        ->check(CLI::Range(0, 600000));
+    command->add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
+    command->add_flag("--yes", options.yes, "move without asking");
+}
+
+int run_rebalance(const rebalance_options& options) {
+    int sources = (options.connection.seeds.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
+    if (sources != 1) return fail(exit_usage, "give one of --seed HOST:PORT, --config FILE");
+    if (options.move_slots && options.to.empty()) return fail(exit_usage, "--move needs --to NODE");
+    if (!options.move_slots && (!options.to.empty() || !options.from.empty())) {
+        return fail(exit_usage, "--to/--from only go with --move");
+    }
+    if (options.dry_run && options.yes) return fail(exit_usage, "--dry-run and --yes conflict");
+    auto targets = resolve_targets(options);
+    if (!targets) return fail(exit_usage, targets.failure().message);
+    int worst = exit_ok;
+    for (const auto& target : *targets) worst = std::max(worst, rebalance_cluster(target, options));
+    return worst;
+}
+
+}  // namespace warden::cli

@@ -1,0 +1,35 @@
+// `redis-warden rebalance`: weighted slot moves (or --move SLOTS --to NODE), faster than
+// redis-cli (pipelined bookkeeping, parallel source -> target pairs), safe to interrupt:
+// slots a killed run left open are finished first. Exit 0 success, 1 failure or refused
+// (unhealthy cluster), 2 usage.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/cli/cluster_targets.hpp"
+
+namespace warden::cli {
+
+struct rebalance_options : target_options {
+    std::vector<std::string> weights;  // NODE=W
+    double threshold = 2.0;
+    bool use_empty_masters = false;
+    int pipeline = 100;
+    int parallel = 0;  // 0: one per source -> target pair, at most 8
+    std::optional<std::string> move_slots;
+    std::string to;
+    std::string from;
+    bool replace = false;
+    bool dry_run = false;
+    bool yes = false;
+    int settle_timeout_ms = 30000;
+};
+
+void add_rebalance_command(CLI::App& app, rebalance_options& options);
+int run_rebalance(const rebalance_options& options);
+
+}  // namespace warden::cli
