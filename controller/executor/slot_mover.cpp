@@ -112,14 +112,15 @@ std::optional<std::string> migrate_keys(pair_link& link, int slot, const mover_s
             progress.keys_moved += static_cast<long long>(keys.size());
             continue;
         }
-        if (moved->text.starts_with("BUSYKEY")) {
+        // Redis 7 relays it as "ERR Target instance replied with error: BUSYKEY ...".
+        if (moved->text.find("BUSYKEY") != std::string::npos) {
             return fmt::format(
                 "slot {}: a key already exists on the target {} (BUSYKEY), so "
                 "moving it would overwrite data there; check which copy is "
                 "current, then rerun with --replace to let the source's copy win",
                 slot, link.target.address());
         }
-        if (moved->text.starts_with("IOERR")) {
+        if (moved->text.find("IOERR") != std::string::npos) {
             if (auto trouble = migrate_alone(link, slot, keys, settings, replace, progress, log)) {
                 return trouble;
             }

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""redis-warden rebalance on a real password-protected cluster: mixed types, TTLs, hash
+tags and a 10 MB list; an empty master added; every key present once with its value and
+TTL afterwards; kill -9 midway and rerun; --dry-run; BUSYKEY."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import unittest
+
+import redis
+from redis.cluster import RedisCluster
+
+from common import WARDEN_BIN, Cluster, WardenTestCase, harness, run_warden, wait_until
+
+PASSWORD = "rebalance-Pw-7"
+KEYS = 30000
+
+
+def client(c: Cluster, decode: bool = False) -> RedisCluster:
+    seed = c.masters()[0]
+    return RedisCluster(host=seed.host, port=seed.port, password=PASSWORD,
+                        decode_responses=decode, socket_timeout=10)
+
+
+def load(c: Cluster) -> None:
+    rc = client(c, decode=True)
+    pipe = rc.pipeline()
+    for i in range(KEYS):
+        kind = i % 5
+        key = f"{{user{i % 500}}}:k{i}" if i % 7 == 0 else f"k{i}"
+        if kind == 0:
+            pipe.set(key, f"v{i}")
+        elif kind == 1:
+            pipe.hset(key, mapping={"a": i, "b": "x" * (i % 50)})
+        elif kind == 2:
+            pipe.rpush(key, *range(i % 10 + 1))
+        elif kind == 3:
+            pipe.sadd(key, *[f"m{j}" for j in range(i % 8 + 1)])
+        else:
+            pipe.zadd(key, {f"z{j}": j for j in range(i % 6 + 1)})
+        if i % 3 == 0:
+            pipe.expire(key, 3600)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+    big = rc.pipeline()
+    for _ in range(10):
+        big.rpush("biglist", *["y" * 1000] * 1000)  # 10 x 1 MB
+    big.execute()
+    rc.close()
+
+
+def read_value(pipe, key: bytes, kind: bytes) -> None:
+    if kind == b"string":
+        pipe.get(key)
+    elif kind == b"hash":
+        pipe.hgetall(key)
+    elif kind == b"list":
+        pipe.lrange(key, 0, -1)
+    elif kind == b"set":
+        pipe.smembers(key)
+    else:
+        pipe.zrange(key, 0, -1, withscores=True)
+
+
+def snapshot(c: Cluster) -> dict:
+    """key -> (logical value, PTTL) over every master (DUMP bytes differ for equal sets)."""
+    out = {}
+    for m in c.masters():
+        r = c.redis(m, decode=False)
+        cursor = 0
+        while True:
+            cursor, keys = r.scan(cursor=cursor, count=1000)
+            if keys:
+                pipe = r.pipeline(transaction=False)
+                for k in keys:
+                    pipe.type(k)
+                kinds = pipe.execute()
+                pipe = r.pipeline(transaction=False)
+                for k, kind in zip(keys, kinds):
+                    read_value(pipe, k, kind)
+                    pipe.pttl(k)
+                values = pipe.execute()
+                for j, k in enumerate(keys):
+                    if k in out:
+                        raise AssertionError(f"key {k!r} present on two masters")
+                    out[k] = (values[2 * j], values[2 * j + 1])
+            if cursor == 0:
+                break
+    return out
+
+
+def add_empty_master(c: Cluster) -> None:
+    spare = c.spares()[0]
+    c.redis(c.masters()[0]).execute_command("CLUSTER", "MEET", spare.host, spare.port)
+    spare.role = "master"  # no wait: rebalance itself must wait for every node to know it
+
+
+class RebalanceTest(WardenTestCase):
+    def setUp(self):
+        self.c = Cluster(masters=3, replicas=0, spares=1, password=PASSWORD).start()
+        self.addCleanup(self.c.stop)
+        load(self.c)
+        self.before = snapshot(self.c)
+
+    def rebalance(self, *extra: str, limit: float = 120):
+        run = run_warden("rebalance", "--seed", self.c.masters()[0].address, *extra,
+                         env=self.c.cli_env(), limit=limit)
+        self.assertNoCrash(run)
+        self.assertNotIn(PASSWORD, run.out + run.err)
+        return run
+
+    def assert_intact(self, slots_per_master: int, threshold: float = 2.0):
+        self.c.refresh()
+        after = snapshot(self.c)
+        self.assertEqual(set(after), set(self.before), "keys appeared or vanished")
+        for key, (payload, ttl) in self.before.items():
+            new_payload, new_ttl = after[key]
+            self.assertEqual(new_payload, payload, f"value of {key!r} changed")
+            if ttl < 0:
+                self.assertEqual(new_ttl, ttl, f"TTL of {key!r} changed")
+            else:
+                self.assertLess(abs(new_ttl - ttl), 60000, f"TTL of {key!r} off")  # copy time
+                self.assertGreater(new_ttl, 0)
+        view = harness.parse_cluster_nodes(self.c.cluster_nodes(self.c.masters()[0]))
+        self.assertFalse([v for v in view for s in v["slots"] if s.startswith("[")],
+                         "a slot is still open")
+        covered = 0
+        for v in view:
+            count = 0
+            for s in v["slots"]:
+                first, _, last = s.partition("-")
+                count += int(last or first) - int(first) + 1
+            covered += count
+            if v["role"] == "master":
+                self.assertLessEqual(abs(count - slots_per_master),
+                                     slots_per_master * threshold / 100 + 1, v)
+        self.assertEqual(covered, 16384)
+
+    def test_empty_master_gets_its_share_and_every_key_survives(self):
+        add_empty_master(self.c)
+        dry = self.rebalance("--use-empty-masters", "--dry-run")
+        self.assertEqual(dry.rc, 0, dry.describe())
+        self.assertIn("4096 slot(s) in 3 move(s)", dry.out)
+        self.assertEqual({k: v for k, (v, _) in snapshot(self.c).items()},
+                         {k: v for k, (v, _) in self.before.items()}, "--dry-run changed data")
+        run = self.rebalance("--use-empty-masters", "--yes")
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertIn("moved 4096 slot(s)", run.out)
+        self.assert_intact(4096)
+        again = self.rebalance("--use-empty-masters", "--yes")
+        self.assertIn("nothing to move", again.out)
+
+    def test_kill_9_midway_then_rerun_finishes_without_loss(self):
+        add_empty_master(self.c)
+        proc = subprocess.Popen([WARDEN_BIN, "rebalance", "--seed", self.c.masters()[0].address,
+                                 "--use-empty-masters", "--yes", "--parallel", "1",
+                                 "--pipeline", "10"],
+                                env=self.c.cli_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                line = proc.stderr.readline()
+                if line.startswith("slots ") and int(line.split()[1].split("/")[0]) >= 300:
+                    break
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.wait(10)
+            proc.stdout.close()
+            proc.stderr.close()
+        run = self.rebalance("--use-empty-masters", "--yes")
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertNotIn("moved 4096 slot(s)", run.out, "the kill did not land midway")
+        print(f"\n  rerun after kill -9: {run.out.strip().splitlines()[0]}")
+        self.assert_intact(4096)
+
+    def test_a_slot_left_open_with_keys_on_both_sides_is_finished_first(self):
+        a, b, _ = self.c.masters()
+        ra = self.c.redis(a)
+        slot = ra.execute_command("CLUSTER", "KEYSLOT", "{user7}")
+        owner = next(m for m in self.c.masters()
+                     if any(int(r.split("-")[0]) <= slot <= int(r.split("-")[-1])
+                            for r in next(v for v in harness.parse_cluster_nodes(
+                                self.c.cluster_nodes(m)) if v["myself"])["slots"]))
+        target = b if owner is not b else a
+        rs, rt = self.c.redis(owner), self.c.redis(target)
+        keys = rs.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+        self.assertGreater(len(keys), 3)
+        rt.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", owner.id)
+        rs.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target.id)
+        rs.execute_command("MIGRATE", target.host, target.port, "", 0, 5000, "AUTH", PASSWORD,
+                           "KEYS", *keys[:3])  # as if a run died after its first batch
+        dry = self.rebalance("--dry-run")
+        self.assertIn("left open by an interrupted run would be finished first", dry.out)
+        run = self.rebalance("--yes")
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertIn("finishing 2 slot state(s)", run.out)
+        self.assertIn(f"slot {slot}: left open by an interrupted run, finished", run.out)
+        self.assertEqual(rt.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot), len(keys))
+        after = snapshot(self.c)
+        self.assertEqual({k: v for k, (v, _) in after.items()},
+                         {k: v for k, (v, _) in self.before.items()})
+
+    def test_busykey_stops_with_a_clear_message(self):
+        a, b, _ = self.c.masters()
+        rb = self.c.redis(b)
+        slot = 100  # served by a
+        key = next(k for k in (f"x{i}" for i in range(100000))
+                   if rb.execute_command("CLUSTER", "KEYSLOT", k) == slot)
+        self.c.redis(a).set(key, "on a")
+        rb.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", a.id)
+        pipe = rb.pipeline(transaction=False)
+        pipe.execute_command("ASKING")
+        pipe.set(key, "stale copy on b")
+        pipe.execute()
+        rb.execute_command("CLUSTER", "SETSLOT", slot, "STABLE")
+        run = self.rebalance("--move", str(slot), "--to", b.address, "--yes")
+        self.assertEqual(run.rc, 1, run.describe())
+        self.assertIn("BUSYKEY", run.err)
+        self.assertIn("--replace", run.err)
+        fixed = self.rebalance("--move", str(slot), "--to", b.address, "--yes", "--replace")
+        self.assertEqual(fixed.rc, 0, fixed.describe())
+        self.assertEqual(rb.get(key), "on a")
+
+
+if __name__ == "__main__":
+    unittest.main()
