@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -257,8 +258,9 @@ void add_rebalance_command(CLI::App& app, rebalance_options& options) {
     command->add_option("--pipeline", options.pipeline, "keys per MIGRATE")
         ->check(CLI::Range(1, 100000));
     command
-        ->add_option("--parallel", options.parallel,
-                     "source -> target pairs at once (default: all, at most 8)")
+        ->add_option(
+            "--parallel", options.parallel,
+            "chunks of slots moved at once (default: two per source -> target pair, at most 8)")
         ->check(CLI::Range(1, 64));
     command->add_option("--move", options.move_slots, "slots to move, e.g. 0-99,200");
     command->add_option("--to", options.to, "with --move: the master that gets them");

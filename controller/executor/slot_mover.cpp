@@ -110,6 +110,9 @@ std::optional<std::string> migrate_keys(pair_link& link, int slot, const mover_s
         if (!moved) return moved.failure().message;
         if (moved->type != resp_type::error) {
             progress.keys_moved += static_cast<long long>(keys.size());
+            // A MIGRATING slot takes no new keys (clients are sent to the target with ASK),
+            // so a short batch was the last one.
+            if (static_cast<int>(keys.size()) < settings.pipeline) return std::nullopt;
             continue;
         }
         // Redis 7 relays it as "ERR Target instance replied with error: BUSYKEY ...".
@@ -217,6 +220,33 @@ master_directory masters_of(const topology& cluster) {
 std::optional<std::string> run_moves(const rebalance_plan& plan, const master_directory& masters,
                                      const mover_settings& settings, mover_progress& progress,
                                      const stop_flag& should_stop, const mover_log& log) {
+    // Chunks of every move form one queue, so even a single source -> target pair runs on
+    // several connections at once; each worker keeps one connection pair per move.
+    struct task {
+        std::size_t move;
+        std::vector<int> slots;
+    };
+    // Round-robin over the moves, so every pair starts at once.
+    std::vector<std::vector<task>> per_move(plan.moves.size());
+    for (std::size_t i = 0; i < plan.moves.size(); ++i) {
+        auto slots = expand(plan.moves[i].slots);
+        for (std::size_t at = 0; at < slots.size(); at += settings.chunk_slots) {
+            auto end = std::min(slots.size(), at + static_cast<std::size_t>(settings.chunk_slots));
+            per_move[i].push_back({i, std::vector<int>(slots.begin() + static_cast<long>(at),
+                                                       slots.begin() + static_cast<long>(end))});
+        }
+    }
+    std::vector<task> tasks;
+    for (std::size_t round = 0;; ++round) {
+        bool any = false;
+        for (auto& chunks : per_move) {
+            if (round < chunks.size()) {
+                tasks.push_back(std::move(chunks[round]));
+                any = true;
+            }
+        }
+        if (!any) break;
+    }
     std::mutex mutex;
     std::optional<std::string> failure;
     std::atomic<std::size_t> next{0};
@@ -225,19 +255,23 @@ std::optional<std::string> run_moves(const rebalance_plan& plan, const master_di
         return failure.has_value() || (should_stop && should_stop());
     };
     auto worker = [&] {
-        for (auto i = next++; i < plan.moves.size(); i = next++) {
-            const auto& move = plan.moves[i];
-            auto link = connect_pair(move.source_address, move.target_address, settings);
+        std::map<std::size_t, pair_link> links;
+        for (auto i = next++; i < tasks.size() && !stopping(); i = next++) {
+            const auto& job = tasks[i];
+            const auto& move = plan.moves[job.move];
             std::optional<std::string> trouble;
-            if (!link) trouble = link.failure().message;
-            auto slots = expand(move.slots);
-            for (std::size_t at = 0; !trouble && at < slots.size() && !stopping();
-                 at += settings.chunk_slots) {
-                auto end =
-                    std::min(slots.size(), at + static_cast<std::size_t>(settings.chunk_slots));
-                std::vector<int> chunk(slots.begin() + static_cast<long>(at),
-                                       slots.begin() + static_cast<long>(end));
-                trouble = move_chunk(*link, move, chunk, masters, settings, progress, log);
+            auto found = links.find(job.move);
+            if (found == links.end()) {
+                auto link = connect_pair(move.source_address, move.target_address, settings);
+                if (link) {
+                    found = links.emplace(job.move, std::move(*link)).first;
+                } else {
+                    trouble = link.failure().message;
+                }
+            }
+            if (!trouble) {
+                trouble =
+                    move_chunk(found->second, move, job.slots, masters, settings, progress, log);
             }
             if (trouble) {
                 std::lock_guard lock(mutex);
@@ -248,7 +282,7 @@ std::optional<std::string> run_moves(const rebalance_plan& plan, const master_di
     };
     {
         std::vector<std::jthread> workers;
-        auto count = std::min<std::size_t>(std::max(settings.parallel, 1), plan.moves.size());
+        auto count = std::min<std::size_t>(std::max(settings.parallel, 1), tasks.size());
         for (std::size_t i = 0; i < count; ++i) workers.emplace_back(worker);
     }
     return failure;

@@ -23,7 +23,7 @@ struct mover_settings {
     std::chrono::milliseconds timeout{5000};          // per command round trip
     std::chrono::milliseconds migrate_timeout{5000};  // MIGRATE's own timeout
     int pipeline = 100;                               // keys per MIGRATE
-    int parallel = 4;                                 // source -> target pairs at once
+    int parallel = 8;                                 // chunks in flight at once
     int chunk_slots = 64;                             // slots opened together per pair
     bool replace = false;  // MIGRATE ... REPLACE (BUSYKEY otherwise stops)
 };
