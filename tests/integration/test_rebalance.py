@@ -255,5 +255,26 @@ class RebalanceTest(WardenTestCase):
         self.assertEqual(rb.get(key), "on a")
 
 
+class AclUserReshard(WardenTestCase):
+    def test_manual_move_as_an_acl_user_uses_auth2_for_migrate(self):
+        with Cluster(masters=3, replicas=0, user="mover", user_password="mover-Pw-5") as c:
+            a, b, _ = c.masters()
+            rc = RedisCluster(host=a.host, port=a.port, username="mover", password="mover-Pw-5",
+                              decode_responses=True)
+            for i in range(2000):
+                rc.set(f"acl{i}", i)
+            run = run_warden("rebalance", "--seed", a.address, "--user", "mover", "--move",
+                             "0-99", "--to", b.address, "--yes", env=c.cli_env(), limit=60)
+            self.assertNoCrash(run)
+            self.assertEqual(run.rc, 0, run.describe())
+            self.assertNotIn("mover-Pw-5", run.out + run.err)
+            mine = next(v for v in harness.parse_cluster_nodes(c.cluster_nodes(b)) if v["myself"])
+            self.assertIn("0-99", mine["slots"])
+            rc = RedisCluster(host=a.host, port=a.port, username="mover", password="mover-Pw-5",
+                              decode_responses=True)
+            self.assertEqual([rc.get(f"acl{i}") for i in range(2000)],
+                             [str(i) for i in range(2000)])
+
+
 if __name__ == "__main__":
     unittest.main()
