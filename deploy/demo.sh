@@ -112,6 +112,19 @@ What to try next:
   curl -s localhost:9736/metrics | grep -E 'orphaned|quorum_margin'; curl -s localhost:9736/status
   curl -s localhost:9736/healthz; kill %1
 
+  # security audit: no password here, so auth_disabled with the exact fix (exit 2)
+  build/redis-warden audit --seed $SEED
+
+  # self-healing: plan, then act (with one replica per master and no spare there may be
+  # nothing to spare: the plan says why); heal.mode: heal makes the daemon do it itself
+  kill -KILL $RPID; sleep 3
+  build/redis-warden heal --seed $SEED --dry-run
+  $PY tests/harness/cluster.py restart --dir $STATE --port $RPORT
+
+  # slot moves: plan only, then a manual reshard of 100 slots to another master
+  build/redis-warden rebalance --seed $SEED --dry-run
+  build/redis-warden rebalance --seed $SEED --move 0-99 --to $MASTER --yes
+
   # redis-cli's own view, for comparison
   redis-cli --cluster check $SEED
 
