@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "controller/executor/heal_executor.hpp"
+#include "controller/executor/slot_mover.hpp"
 
 namespace warden::cli {
 namespace {
@@ -75,6 +76,18 @@ int carry_out(const heal_plan& plan, const executor::heal_target& target) {
     return code;
 }
 
+std::optional<std::string> finish_open_slots(const topology& cluster,
+                                             const executor::heal_target& target) {
+    executor::mover_settings settings;
+    settings.auth = target.request.auth;
+    settings.timeout = std::max(target.request.timeout, std::chrono::milliseconds(5000));
+    executor::mover_progress progress;
+    return executor::finish_open_slots(cluster, settings, progress, [](const std::string& line) {
+        std::printf("   %s\n", line.c_str());
+        std::fflush(stdout);
+    });
+}
+
 int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     auto target = to_heal_target(cluster, options);
     auto reading = executor::read_cluster(target);
@@ -101,17 +114,32 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
             quorum.healthy_voting_masters, quorum.voting_masters, quorum.needed);
         unmet_code = exit_failure;
     }
-    if (options.dry_run || reading.plan.actions.empty()) return unmet_code;
+    const auto& open_slots = reading.report.cluster_topology.open_slots;
+    if (!open_slots.empty()) {
+        std::printf(
+            "  %zu slot state(s) left MIGRATING/IMPORTING (slots_open): heal finishes "
+            "them first, as rebalance would; make sure no rebalance is running\n",
+            open_slots.size());
+    }
+    if (options.dry_run || (reading.plan.actions.empty() && open_slots.empty())) {
+        return unmet_code;
+    }
     if (!options.yes) {
         if (!isatty(STDIN_FILENO)) {
             return fail(exit_usage,
                         "not acting without --yes (stdin is not a terminal); "
                         "--dry-run only prints the plan");
         }
-        if (!confirmed(reading.plan.actions.size())) {
+        if (!confirmed(reading.plan.actions.size() + (open_slots.empty() ? 0 : 1))) {
             std::printf("nothing done\n");
             return exit_failure;
         }
+    }
+    if (!open_slots.empty()) {
+        if (auto trouble = finish_open_slots(reading.report.cluster_topology, target)) {
+            return fail(exit_failure, "could not finish the open slots: " + *trouble);
+        }
+        if (reading.plan.actions.empty()) return unmet_code;
     }
     return std::max(carry_out(reading.plan, target), unmet_code);
 }

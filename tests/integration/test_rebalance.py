@@ -184,10 +184,11 @@ class RebalanceTest(WardenTestCase):
         print(f"\n  rerun after kill -9: {run.out.strip().splitlines()[0]}")
         self.assert_intact(4096)
 
-    def test_a_slot_left_open_with_keys_on_both_sides_is_finished_first(self):
+    def open_a_slot_halfway(self) -> tuple[int, object, list]:
+        """A slot MIGRATING/IMPORTING with 3 of its keys already on the target, as if a run
+        died after its first batch. Returns (slot, target node, the slot's keys)."""
         a, b, _ = self.c.masters()
-        ra = self.c.redis(a)
-        slot = ra.execute_command("CLUSTER", "KEYSLOT", "{user7}")
+        slot = self.c.redis(a).execute_command("CLUSTER", "KEYSLOT", "{user7}")
         owner = next(m for m in self.c.masters()
                      if any(int(r.split("-")[0]) <= slot <= int(r.split("-")[-1])
                             for r in next(v for v in harness.parse_cluster_nodes(
@@ -199,17 +200,36 @@ class RebalanceTest(WardenTestCase):
         rt.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", owner.id)
         rs.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target.id)
         rs.execute_command("MIGRATE", target.host, target.port, "", 0, 5000, "AUTH", PASSWORD,
-                           "KEYS", *keys[:3])  # as if a run died after its first batch
+                           "KEYS", *keys[:3])
+        return slot, target, keys
+
+    def assert_slot_finished(self, slot: int, target, keys: list, run) -> None:
+        self.assertIn(f"slot {slot}: left open by an interrupted run, finished", run.out)
+        self.assertEqual(self.c.redis(target).execute_command("CLUSTER", "COUNTKEYSINSLOT", slot),
+                         len(keys))
+        after = snapshot(self.c)
+        self.assertEqual({k: v for k, (v, _) in after.items()},
+                         {k: v for k, (v, _) in self.before.items()})
+
+    def test_a_slot_left_open_with_keys_on_both_sides_is_finished_first(self):
+        slot, target, keys = self.open_a_slot_halfway()
         dry = self.rebalance("--dry-run")
         self.assertIn("left open by an interrupted run would be finished first", dry.out)
         run = self.rebalance("--yes")
         self.assertEqual(run.rc, 0, run.describe())
         self.assertIn("finishing 2 slot state(s)", run.out)
-        self.assertIn(f"slot {slot}: left open by an interrupted run, finished", run.out)
-        self.assertEqual(rt.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot), len(keys))
-        after = snapshot(self.c)
-        self.assertEqual({k: v for k, (v, _) in after.items()},
-                         {k: v for k, (v, _) in self.before.items()})
+        self.assert_slot_finished(slot, target, keys, run)
+
+    def test_heal_finishes_a_slot_left_open_too(self):
+        slot, target, keys = self.open_a_slot_halfway()
+        run = run_warden("heal", "--seed", self.c.masters()[0].address, "--yes",
+                         env=self.c.cli_env(), limit=60)
+        self.assertNoCrash(run)
+        self.assertIn("2 slot state(s) left MIGRATING/IMPORTING", run.out)
+        # No replica anywhere: the three orphaned masters stay unmet, so heal exits 1.
+        self.assertEqual(run.rc, 1, run.describe())
+        self.assertEqual(run.out.count("unmet: master"), 3, run.describe())
+        self.assert_slot_finished(slot, target, keys, run)
 
     def test_ctrl_c_finishes_the_chunks_in_flight_and_leaves_no_slot_open(self):
         add_empty_master(self.c)
