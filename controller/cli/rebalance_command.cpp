@@ -15,6 +15,7 @@
 #include "controller/core/planner/heal_plan.hpp"
 #include "controller/core/planner/rebalance_plan.hpp"
 #include "controller/executor/slot_mover.hpp"
+#include "probes/connection.hpp"
 
 namespace warden::cli {
 namespace {
@@ -148,6 +149,27 @@ void report_progress(const executor::mover_progress& progress, int total, double
     }
 }
 
+// Keys each move carries: one pipelined CLUSTER COUNTKEYSINSLOT per slot on the source.
+void count_keys(rebalance_plan& plan, const cluster_target& target) {
+    for (auto& move : plan.moves) {
+        auto source = probes::redis_connection::open(
+            move.source_address, target.request.auth,
+            std::max(target.request.timeout, std::chrono::milliseconds(5000)));
+        if (!source) continue;
+        std::vector<probes::command> counts;
+        for (const auto& range : move.slots) {
+            for (int slot = range.first; slot <= range.last; ++slot) {
+                counts.push_back({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
+            }
+        }
+        auto replies = source->pipeline(counts);
+        if (!replies) continue;
+        long long keys = 0;
+        for (const auto& reply : *replies) keys += reply.integer;
+        move.keys = keys;
+    }
+}
+
 int execute(const cluster_target& target, const check_report& report, const rebalance_plan& plan,
             const rebalance_options& options) {
     auto settings = mover_settings_of(target, options, plan.moves.size());
@@ -223,6 +245,7 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
     const auto& cluster = settled.report.cluster_topology;
     auto plan = make_plan(cluster, options);
     if (!plan) return fail(exit_usage, plan.failure().message);
+    count_keys(*plan, target);
     std::fputs(describe_rebalance(*plan, cluster).c_str(), stdout);
     if (options.dry_run || plan->moves.empty()) return exit_ok;
     if (!options.yes) {

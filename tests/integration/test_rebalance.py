@@ -93,10 +93,11 @@ def snapshot(c: Cluster) -> dict:
     return out
 
 
-def add_empty_master(c: Cluster) -> None:
+def add_empty_master(c: Cluster):
     spare = c.spares()[0]
     c.redis(c.masters()[0]).execute_command("CLUSTER", "MEET", spare.host, spare.port)
     spare.role = "master"  # no wait: rebalance itself must wait for every node to know it
+    return spare
 
 
 class RebalanceTest(WardenTestCase):
@@ -147,15 +148,19 @@ class RebalanceTest(WardenTestCase):
         self.assertEqual(covered, 16384)
 
     def test_empty_master_gets_its_share_and_every_key_survives(self):
-        add_empty_master(self.c)
+        added = add_empty_master(self.c)
         dry = self.rebalance("--use-empty-masters", "--dry-run")
         self.assertEqual(dry.rc, 0, dry.describe())
         self.assertIn("4096 slot(s) in 3 move(s)", dry.out)
+        rows = [line.split() for line in dry.out.splitlines()[2:5]]
+        planned_keys = sum(int(row[3]) for row in rows)
         self.assertEqual({k: v for k, (v, _) in snapshot(self.c).items()},
                          {k: v for k, (v, _) in self.before.items()}, "--dry-run changed data")
         run = self.rebalance("--use-empty-masters", "--yes")
         self.assertEqual(run.rc, 0, run.describe())
         self.assertIn("moved 4096 slot(s)", run.out)
+        self.assertEqual(self.c.redis(added).dbsize(), planned_keys,
+                         "the plan's key counts are not what moved")
         self.assert_intact(4096)
         again = self.rebalance("--use-empty-masters", "--yes")
         self.assertIn("nothing to move", again.out)

@@ -240,7 +240,8 @@ std::string describe_rebalance(const rebalance_plan& plan, const topology& clust
     if (plan.moves.empty()) return "rebalance plan: nothing to move\n";
     std::string text = fmt::format("rebalance plan: {} slot(s) in {} move(s)\n", plan.slots_moved,
                                    plan.moves.size());
-    text += fmt::format("  {:<22} {:<22} {:>6}  {}\n", "source", "target", "slots", "ranges");
+    text += fmt::format("  {:<22} {:<22} {:>6} {:>9}  {}\n", "source", "target", "slots", "keys",
+                        "ranges");
     for (const auto& move : plan.moves) {
         std::string ranges;
         for (std::size_t i = 0; i < move.slots.size() && i < 4; ++i) {
@@ -250,8 +251,9 @@ std::string describe_rebalance(const rebalance_plan& plan, const topology& clust
                                                 : fmt::format("{}-{}", range.first, range.last));
         }
         if (move.slots.size() > 4) ranges += ",...";
-        text += fmt::format("  {:<22} {:<22} {:>6}  {}\n", move.source_address, move.target_address,
-                            move.slot_count, ranges);
+        text += fmt::format("  {:<22} {:<22} {:>6} {:>9}  {}\n", move.source_address,
+                            move.target_address, move.slot_count,
+                            move.keys ? std::to_string(*move.keys) : std::string("?"), ranges);
     }
     if (!plan.targets.empty()) {
         text += "  targets:";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct slot_move {
     std::string target_address;
     std::vector<slot_range> slots;  // ascending, merged ranges
     int slot_count = 0;
+    std::optional<long long> keys;  // filled by the shell when cheap to count
     friend bool operator==(const slot_move&, const slot_move&) = default;
 };
 
