@@ -66,6 +66,22 @@ TEST_CASE("a cluster without a completed poll exports no stale gauges") {
     CHECK(text.find("redis_warden_leader{cluster=\"new\"} 0\n") != std::string::npos);
 }
 
+TEST_CASE("coordination_unavailable counts in findings and the leader gauge follows the lease") {
+    auto metrics = orphaned_cluster();
+    auto text = render_metrics({metrics}, "0.1.0");
+    CHECK(
+        text.find("redis_warden_findings{cluster=\"sso-tokens\",code=\"coordination_unavailable\","
+                  "severity=\"warning\"} 0\n") != std::string::npos);
+    metrics.coordination_findings.push_back(
+        {"coordination_unavailable", severity::warning, {}, "etcd unreachable"});
+    metrics.leader = true;
+    text = render_metrics({metrics}, "0.1.0");
+    CHECK(
+        text.find("redis_warden_findings{cluster=\"sso-tokens\",code=\"coordination_unavailable\","
+                  "severity=\"warning\"} 1\n") != std::string::npos);
+    CHECK(text.find("redis_warden_leader{cluster=\"sso-tokens\"} 1\n") != std::string::npos);
+}
+
 TEST_CASE("label values are escaped") {
     CHECK(escape_label_value("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
 }

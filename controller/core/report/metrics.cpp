@@ -135,6 +135,8 @@ void render_findings(exposition& out, const std::vector<cluster_metrics>& cluste
         }
         for (const auto& item : cluster.audit_findings)
             ++counts[{item.code, to_string(item.level)}];
+        for (const auto& item : cluster.coordination_findings)
+            ++counts[{item.code, to_string(item.level)}];
         for (const auto& [key, count] : counts) {
             out.sample(
                 "findings",
@@ -241,6 +243,7 @@ const std::vector<std::pair<std::string, std::string>>& known_finding_series() {
         {"config_inconsistent", "warning"},
         {"memory_near_limit", "warning"},
         {"audit_incomplete", "unknown"},
+        {"coordination_unavailable", "warning"},
     };
     return series;
 }

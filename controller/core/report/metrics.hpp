@@ -32,6 +32,7 @@ struct cluster_metrics {
     std::optional<double> last_poll_timestamp;   // unix seconds
     std::optional<double> last_audit_timestamp;  // unix seconds
     std::vector<finding> audit_findings;         // from the last completed audit
+    std::vector<finding> coordination_findings;  // coordination_unavailable, when it is
     bool leader = false;
     std::map<std::pair<std::string, std::string>, std::uint64_t> actions;  // (action, outcome)
     heal_plan plan;  // from the last completed poll
