@@ -8,6 +8,7 @@
 #include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
 #include "controller/cli/heal_command.hpp"
+#include "controller/cli/import_command.hpp"
 #include "controller/cli/rebalance_command.hpp"
 #include "controller/daemon/daemon.hpp"
 
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
     warden::cli::add_rebalance_command(app, rebalance);
     warden::cli::heal_options heal;
     warden::cli::add_heal_command(app, heal);
+    warden::cli::import_options import;
+    warden::cli::add_import_command(app, import);
     warden::daemon::run_options run;
     run.version = WARDEN_VERSION;
     auto* run_command = app.add_subcommand("run", "run the daemon (systemd Type=notify)");
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("run")) return warden::daemon::run_daemon(run);
         if (app.got_subcommand("heal")) return warden::cli::run_heal(heal);
         if (app.got_subcommand("rebalance")) return warden::cli::run_rebalance(rebalance);
+        if (app.got_subcommand("import")) return warden::cli::run_import_command(import);
         if (app.got_subcommand("audit")) return warden::cli::run_audit_command(audit);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {

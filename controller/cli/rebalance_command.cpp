@@ -10,8 +10,7 @@
 #include <iostream>
 #include <thread>
 
-#include "controller/core/parse/cluster_nodes.hpp"
-#include "controller/core/parse/info_fields.hpp"
+#include "controller/cli/cluster_readiness.hpp"
 #include "controller/core/planner/heal_plan.hpp"
 #include "controller/core/planner/rebalance_plan.hpp"
 #include "controller/executor/slot_mover.hpp"
@@ -32,64 +31,6 @@ extern "C" void on_interrupt(int) {
 int fail(int code, const std::string& message) {
     std::fprintf(stderr, "redis-warden rebalance: %s\n", message.c_str());
     return code;
-}
-
-// Why the cluster is not settled enough to move slots: a node not answering, a node not
-// knowing every member (a master just added), cluster_state not ok.
-std::string unsettled(const snapshot& observed, const check_report& report) {
-    for (const auto& probe : observed.nodes) {
-        if (!probe.reachable) {
-            // A dead replica does not stop slot moves; a master that cannot be reached does.
-            for (const auto& node : report.cluster_topology.nodes) {
-                if (node.address == probe.address && node.role != node_role::replica) {
-                    return fmt::format("{} is unreachable: {}", probe.address, probe.error);
-                }
-            }
-            continue;
-        }
-        for (const auto& line : list_cluster_nodes(probe.cluster_nodes)) {
-            if (line.flags.handshake) {
-                return fmt::format("{} is still in handshake with a node being added",
-                                   probe.address);
-            }
-        }
-        auto state = find_field(parse_info_fields(probe.cluster_info), "cluster_state");
-        if (state != "ok")
-            return fmt::format("{} reports cluster_state:{}", probe.address,
-                               state ? std::string(*state) : "unknown");
-    }
-    for (const auto& disagreement : report.cluster_topology.disagreements) {
-        if (disagreement.kind == disagreement_kind::membership) {
-            return "not every node knows every member yet: " + disagreement.detail;
-        }
-    }
-    return "";
-}
-
-struct settled_cluster {
-    check_report report;
-    std::string problem;
-};
-
-// Polls until the cluster is settled or the bound passes (redis-cli --cluster rebalance
-// right after add-node stops halfway with CLUSTERDOWN: this waits instead).
-settled_cluster wait_settled(const cluster_target& target, std::chrono::milliseconds bound) {
-    auto deadline = std::chrono::steady_clock::now() + bound;
-    while (true) {
-        auto observed = probes::poll_cluster(target.request);
-        observed.cluster_name = target.name;
-        settled_cluster now{analyze(observed, target.policy), ""};
-        now.problem = unsettled(observed, now.report);
-        if (now.problem.empty() || std::chrono::steady_clock::now() >= deadline) return now;
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-}
-
-std::string refusal(const check_report& report) {
-    auto blocker = acting_blocker(report.cluster_topology, report.health);
-    if (!blocker.empty()) return blocker;
-    if (count_findings(report.health, "slots_uncovered") > 0) return "some slots have no master";
-    return "";
 }
 
 result<rebalance_plan> make_plan(const topology& cluster, const rebalance_options& options) {
