@@ -162,3 +162,49 @@ class WardenTestCase(unittest.TestCase):
                           f"{summary(rep)}\nexit {run.rc}")
             time.sleep(0.2)
         return last  # pragma: no cover
+
+
+def read_value(pipe, key: bytes, kind: bytes) -> None:
+    """Queues the read of a whole value of `kind` (TYPE's reply) on a pipeline."""
+    if kind == b"string":
+        pipe.get(key)
+    elif kind == b"hash":
+        pipe.hgetall(key)
+    elif kind == b"list":
+        pipe.lrange(key, 0, -1)
+    elif kind == b"set":
+        pipe.smembers(key)
+    elif kind == b"stream":
+        pipe.xrange(key)
+    else:
+        pipe.zrange(key, 0, -1, withscores=True)
+
+
+def logical_snapshot(clients: list) -> dict:
+    """key -> (logical value, PTTL) over the given nodes (clients with decode=False); DUMP
+    bytes can differ for equal values, so values are read by type. A key on two nodes is an
+    error (it must live on exactly one master)."""
+    out = {}
+    for r in clients:
+        mine = set()  # SCAN may return a key twice on one node (rehashing): not an error
+        cursor = 0
+        while True:
+            cursor, keys = r.scan(cursor=cursor, count=1000)
+            if keys:
+                pipe = r.pipeline(transaction=False)
+                for k in keys:
+                    pipe.type(k)
+                kinds = pipe.execute()
+                pipe = r.pipeline(transaction=False)
+                for k, kind in zip(keys, kinds):
+                    read_value(pipe, k, kind)
+                    pipe.pttl(k)
+                values = pipe.execute()
+                for j, k in enumerate(keys):
+                    if k in out and k not in mine:
+                        raise AssertionError(f"key {k!r} present on two nodes")
+                    mine.add(k)
+                    out[k] = (values[2 * j], values[2 * j + 1])
+            if cursor == 0:
+                break
+    return out
