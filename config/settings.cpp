@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "config/yaml_walk.hpp"
+#include "controller/core/coordination/etcd_protocol.hpp"
 #include "controller/core/parse/endpoint.hpp"
 
 namespace warden::config {
@@ -119,13 +120,33 @@ cluster_settings read_cluster(const yaml_cursor& at, const secret_reader& read_s
     return cluster;
 }
 
+std::vector<std::string> etcd_endpoints_at(const yaml_cursor& at) {
+    std::vector<std::string> values;
+    for (const auto& item : at.items()) {
+        auto text = item.scalar();
+        if (auto parsed = parse_etcd_endpoint(text); !parsed)
+            throw item.fail(parsed.failure().message);
+        values.push_back(text);
+    }
+    return values;
+}
+
 coordination_settings read_coordination(const yaml_cursor& at) {
     at.expect_map({"backend", "endpoints", "prefix", "ttl"});
     coordination_settings coordination;
     if (at.has("backend")) coordination.backend = choice_at(at.child("backend"), {"none", "etcd"});
-    if (at.has("endpoints")) coordination.endpoints = at.child("endpoints").scalars();
-    if (at.has("prefix")) coordination.prefix = at.child("prefix").scalar();
-    if (at.has("ttl")) coordination.ttl = duration_at(at.child("ttl"));
+    if (at.has("endpoints")) coordination.endpoints = etcd_endpoints_at(at.child("endpoints"));
+    if (at.has("prefix")) {
+        coordination.prefix = at.child("prefix").scalar();
+        if (coordination.prefix.empty()) throw at.child("prefix").fail("empty prefix");
+    }
+    if (at.has("ttl")) {
+        coordination.ttl = duration_at(at.child("ttl"));
+        // etcd raises shorter leases to its minimum (1.5 s, rounded up, with the default
+        // election timeout); a TTL warden cannot count on would make its fence lie.
+        if (coordination.ttl < milliseconds(2000))
+            throw at.child("ttl").fail("ttl must be at least 2s");
+    }
     if (coordination.backend == "etcd" && coordination.endpoints.empty()) {
         throw at.fail("backend etcd needs endpoints");
     }

@@ -53,6 +53,7 @@ struct coordination_settings {
     std::vector<std::string> endpoints;
     std::string prefix = "/redis-warden/";
     milliseconds ttl{10000};
+    friend bool operator==(const coordination_settings&, const coordination_settings&) = default;
 };
 
 struct log_settings {

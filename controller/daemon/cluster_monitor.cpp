@@ -31,11 +31,28 @@ probes::poll_request request_of(const config::cluster_settings& settings) {
     return request;
 }
 
+double unix_seconds_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+action_record record_of(const heal_action& action) {
+    action_record record;
+    record.action = to_string(action.kind);
+    record.node = action.node_address;
+    record.master = action.master_address;
+    record.what = describe_action(action);
+    record.started = unix_seconds_now();
+    return record;
+}
+
 }  // namespace
 
-cluster_monitor::cluster_monitor(config::cluster_settings settings, status_board& board)
+cluster_monitor::cluster_monitor(config::cluster_settings settings, status_board& board,
+                                 coordinator& coordination)
     : settings_(std::move(settings)),
       board_(board),
+      coordination_(coordination),
       heal_target_(
           executor::heal_target_for(request_of(settings_), policy_of(settings_), settings_.heal)),
       rate_limit_(settings_.heal.max_actions_per_minute) {
@@ -97,7 +114,8 @@ void cluster_monitor::poll_once() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     auto now = std::chrono::system_clock::now();
     log_events(track_findings(active_, reading.report.health.findings, now));
-    consider_healing(reading.plan);
+    auto lead = follow_coordination();
+    consider_healing(reading.plan, lead);
     std::optional<topology> known;  // copied only when the audit needs it
     if (audit_due()) known = reading.report.cluster_topology;
     board_.publish(settings_.name, std::move(reading.report), seconds, now,
@@ -129,9 +147,30 @@ void cluster_monitor::audit(const topology& cluster) {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
 
-void cluster_monitor::consider_healing(const heal_plan& plan) {
-    report_plan_change(plan);
+leadership_status cluster_monitor::follow_coordination() {
+    auto lead = coordination_.status(settings_.name);
+    std::vector<finding> findings;
+    if (lead.coordinated && !lead.available) {
+        findings.push_back({"coordination_unavailable",
+                            severity::warning,
+                            {},
+                            fmt::format("the etcd lease store cannot be reached ({}): this "
+                                        "instance observes and exports but does not act; check "
+                                        "coordination.endpoints and etcd's health",
+                                        lead.problem)});
+    }
+    // Keyed by code alone: a changing problem text is the same finding, not a new one.
+    std::vector<finding> tracked = findings;
+    for (auto& item : tracked) item.message = "the etcd lease store cannot be reached";
+    log_events(track_findings(coordination_active_, tracked, std::chrono::system_clock::now()));
+    board_.publish_coordination(settings_.name, lead, std::move(findings));
+    return lead;
+}
+
+void cluster_monitor::consider_healing(const heal_plan& plan, const leadership_status& lead) {
+    report_plan_change(plan, lead);
     if (settings_.heal.mode != config::heal_mode::heal || acting_) return;
+    if (!lead.may_act) return;  // another instance leads, or the lease cannot be proven
     if (plan.actions.empty()) {
         last_skip_.clear();
         return;
@@ -148,15 +187,18 @@ void cluster_monitor::consider_healing(const heal_plan& plan) {
     act(action);
 }
 
-void cluster_monitor::report_plan_change(const heal_plan& plan) {
+void cluster_monitor::report_plan_change(const heal_plan& plan, const leadership_status& lead) {
     auto text = describe_plan(plan, settings_.name);
     if (text == last_plan_text_) return;
     last_plan_text_ = text;
     bool observing = settings_.heal.mode == config::heal_mode::observe;
+    auto state = observing      ? std::string("would act (heal.mode observe)")
+                 : lead.may_act ? std::string("planned")
+                                : fmt::format("planned, for the leader to act ({})",
+                                              lead.holder.empty() ? "none now" : lead.holder);
     for (const auto& action : plan.actions) {
         spdlog::info("cluster={} action={} node={} master={} {}: {}", settings_.name,
-                     to_string(action.kind), action.node_address, action.master_address,
-                     observing ? "would act (heal.mode observe)" : "planned",
+                     to_string(action.kind), action.node_address, action.master_address, state,
                      describe_action(action));
     }
     for (const auto& unmet : plan.unmet) {
@@ -193,11 +235,29 @@ void cluster_monitor::act(heal_action action) {
         spdlog::info("cluster={} action={} node={} master={} acting: {}", settings_.name,
                      to_string(action.kind), action.node_address, action.master_address,
                      describe_action(action));
+        // The fence runs right before each command that changes the cluster; the record it
+        // writes gets the outcome afterwards.
+        std::optional<action_ticket> ticket;
+        auto record = record_of(action);
+        auto fence = [&]() -> std::optional<std::string> {
+            auto passed =
+                coordination_.fence(settings_.name, record, ticket ? ticket->key : std::string());
+            if (!passed) return passed.failure().message;
+            ticket = std::move(*passed);
+            return std::nullopt;
+        };
         auto done = executor::execute_action(
             action, heal_target_, [&stop] { return stop.stop_requested(); },
             [this](const std::string& line) {
                 spdlog::info("cluster={} {}", settings_.name, line);
-            });
+            },
+            fence);
+        if (ticket) {
+            ticket->record.outcome = to_string(done.outcome);
+            ticket->record.detail = done.detail;
+            ticket->record.finished = unix_seconds_now();
+            coordination_.record_outcome(settings_.name, std::move(*ticket));
+        }
         auto level = done.outcome == executor::action_outcome::success ? spdlog::level::info
                                                                        : spdlog::level::warn;
         spdlog::log(level, "cluster={} action={} node={} master={} outcome={}: {}", settings_.name,

@@ -12,6 +12,7 @@
 #include "config/settings.hpp"
 #include "controller/core/health/transitions.hpp"
 #include "controller/core/planner/rate_limit.hpp"
+#include "controller/daemon/coordinator.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/executor/heal_executor.hpp"
 
@@ -19,7 +20,10 @@ namespace warden::daemon {
 
 class cluster_monitor {
   public:
-    cluster_monitor(config::cluster_settings settings, status_board& board);
+    // `coordination` decides whether this instance may act on the cluster; it must outlive
+    // the monitor.
+    cluster_monitor(config::cluster_settings settings, status_board& board,
+                    coordinator& coordination);
     ~cluster_monitor();  // requests stop and joins (bounded by one poll's timeout)
     cluster_monitor(const cluster_monitor&) = delete;
     cluster_monitor& operator=(const cluster_monitor&) = delete;
@@ -40,14 +44,19 @@ class cluster_monitor {
     // Every security_interval: the audit's security poll of every node the last poll knew.
     bool audit_due() const;
     void audit(const topology& cluster);
-    void consider_healing(const heal_plan& plan);
-    void report_plan_change(const heal_plan& plan);
+    // Leadership as the coordinator sees it now: published, and coordination_unavailable
+    // tracked like any finding (one log line when it appears and when it clears).
+    leadership_status follow_coordination();
+    void consider_healing(const heal_plan& plan, const leadership_status& lead);
+    void report_plan_change(const heal_plan& plan, const leadership_status& lead);
     bool grace_elapsed(const heal_action& action, wall_time now) const;
     void skip(const heal_action& action, const std::string& reason);
     void act(heal_action action);
 
     config::cluster_settings settings_;
     status_board& board_;
+    coordinator& coordination_;
+    active_findings coordination_active_;
     active_findings active_;
     std::atomic<std::int64_t> heartbeat_ns_{0};
     std::atomic<bool> finished_{false};

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +16,7 @@
 
 #include "config/settings.hpp"
 #include "controller/daemon/cluster_monitor.hpp"
+#include "controller/daemon/coordinator.hpp"
 #include "controller/daemon/http_server.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/daemon/systemd_notify.hpp"
@@ -75,16 +77,29 @@ http_response route(const status_board& board, const std::string& target) {
     return {404, "text/plain; charset=utf-8", "not found: try /metrics, /status, /healthz\n"};
 }
 
+// "host-a:4242@10.0.0.7:9736": what an operator sees as the lease holder (hostname and
+// pid of the process, and where its /status answers).
+std::string instance_identity(const std::string& listen_address) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+    return fmt::format("{}:{}@{}", host, getpid(), listen_address);
+}
+
 // Everything one loaded config runs: the board's cluster list and one monitor per cluster.
 class monitor_set {
   public:
-    void start(const config::settings& settings, status_board& board) {
+    void start(const config::settings& settings, status_board& board, coordinator& coordination) {
         std::vector<std::pair<std::string, std::chrono::milliseconds>> names;
-        for (const auto& cluster : settings.clusters)
-            names.emplace_back(cluster.name, cluster.poll_interval);
-        board.set_clusters(names);
+        std::vector<std::string> cluster_names;
         for (const auto& cluster : settings.clusters) {
-            monitors_.push_back(std::make_unique<cluster_monitor>(cluster, board));
+            names.emplace_back(cluster.name, cluster.poll_interval);
+            cluster_names.push_back(cluster.name);
+        }
+        board.set_clusters(names);
+        coordination.set_clusters(cluster_names);
+        coordination.start();
+        for (const auto& cluster : settings.clusters) {
+            monitors_.push_back(std::make_unique<cluster_monitor>(cluster, board, coordination));
             monitors_.back()->start();
         }
     }
@@ -128,7 +143,9 @@ class daemon_process {
         }
         spdlog::info("redis-warden {} listening on http://{} for {} cluster(s)", options_.version,
                      server_.bound_address(), settings_.clusters.size());
-        monitors_.start(settings_, board_);
+        identity_ = instance_identity(server_.bound_address());
+        coordinator_ = std::make_unique<coordinator>(settings_.coordination, identity_);
+        monitors_.start(settings_, board_, *coordinator_);
         wait_signal();
         tick();
         io_.run();
@@ -161,8 +178,13 @@ class daemon_process {
         }
         monitors_.request_stop();
         monitors_.clear();
+        if (loaded->coordination != settings_.coordination) {
+            spdlog::info("reload: coordination changed; releasing the lease and starting over");
+            coordinator_->release(1000ms);
+            coordinator_ = std::make_unique<coordinator>(loaded->coordination, identity_);
+        }
         settings_ = std::move(*loaded);
-        monitors_.start(settings_, board_);
+        monitors_.start(settings_, board_, *coordinator_);
         spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
         sd_notify_ready_again_ = true;
     }
@@ -176,9 +198,15 @@ class daemon_process {
         while (!monitors_.all_finished() && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(10ms);
         }
+        if (monitors_.all_finished()) {
+            monitors_.clear();
+            // Hand the lease over now rather than after its TTL, within what is left of 1 s.
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline + 250ms - std::chrono::steady_clock::now());
+            coordinator_->release(std::max<std::chrono::milliseconds>(left, 100ms));
+        }
         spdlog::default_logger()->flush();
-        if (!monitors_.all_finished()) std::_Exit(0);
-        monitors_.clear();
+        if (!monitors_.all_finished() || !coordinator_->idle()) std::_Exit(0);
         io_.stop();
     }
 
@@ -213,6 +241,8 @@ class daemon_process {
     http_server server_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer ticker_;
+    std::string identity_;
+    std::unique_ptr<coordinator> coordinator_;  // outlives the monitors, which use it
     monitor_set monitors_;
     bool ready_ = false;
     bool sd_notify_ready_again_ = false;

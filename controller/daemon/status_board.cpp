@@ -11,6 +11,28 @@ namespace {
 const std::vector<double> poll_buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                           0.25,  0.5,    1,     2.5,  5,     10};
 
+nlohmann::json coordination_json(const leadership_status& status,
+                                 const std::vector<finding>& findings) {
+    nlohmann::json out = {{"backend", status.coordinated ? "etcd" : "none"},
+                          {"identity", status.identity}};
+    if (!status.coordinated) return out;
+    out["leader"] = status.may_act;
+    out["holder"] = status.holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(status.holder);
+    out["available"] = status.available;
+    out["problem"] =
+        status.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(status.problem);
+    out["last_action"] = status.last_action
+                             ? nlohmann::json::parse(record_json(*status.last_action))
+                             : nlohmann::json(nullptr);
+    nlohmann::json listed = nlohmann::json::array();
+    for (const auto& item : findings) {
+        listed.push_back(
+            {{"code", item.code}, {"severity", to_string(item.level)}, {"message", item.message}});
+    }
+    out["findings"] = std::move(listed);
+    return out;
+}
+
 }  // namespace
 
 double status_board::unix_seconds(wall_time at) {
@@ -65,6 +87,18 @@ void status_board::publish_audit(const std::string& cluster, audit_report report
     item.last_audit = std::move(report);
 }
 
+void status_board::publish_coordination(const std::string& cluster, leadership_status status,
+                                        std::vector<finding> findings) {
+    std::lock_guard lock(mutex_);
+    auto found = clusters_.find(cluster);
+    if (found == clusters_.end()) return;
+    auto& item = found->second;
+    // With backend none there is no lease to hold: leader stays 0 (DESIGN.md "leader").
+    item.metrics.leader = status.coordinated && status.may_act;
+    item.metrics.coordination_findings = std::move(findings);
+    item.coordination = std::move(status);
+}
+
 void status_board::count_action(const std::string& cluster, const std::string& action,
                                 const std::string& outcome) {
     std::lock_guard lock(mutex_);
@@ -104,6 +138,8 @@ std::string status_board::status_json(wall_time now) const {
         }
         cluster["heal"] = {{"planned", std::move(planned)}, {"unmet", std::move(unmet)}};
         cluster["audit"] = item.last_audit ? audit_json(*item.last_audit) : nlohmann::json(nullptr);
+        cluster["coordination"] =
+            coordination_json(item.coordination, item.metrics.coordination_findings);
         clusters.push_back(std::move(cluster));
     }
     nlohmann::json document = {{"version", version_}, {"clusters", std::move(clusters)}};

@@ -10,6 +10,7 @@
 
 #include "controller/core/audit/audit.hpp"
 #include "controller/core/report/metrics.hpp"
+#include "controller/daemon/leadership_status.hpp"
 
 namespace warden::daemon {
 
@@ -30,6 +31,9 @@ class status_board {
     void publish(const std::string& cluster, check_report report, double poll_seconds,
                  wall_time finished, heal_plan plan = {});
     void publish_audit(const std::string& cluster, audit_report report, wall_time finished);
+    // leader{cluster}, the coordination block of /status, coordination findings.
+    void publish_coordination(const std::string& cluster, leadership_status status,
+                              std::vector<finding> findings);
     // actions_total{action,outcome} += 1
     void count_action(const std::string& cluster, const std::string& action,
                       const std::string& outcome);
@@ -47,6 +51,7 @@ class status_board {
         std::chrono::milliseconds poll_interval{1000};
         std::optional<wall_time> last_poll;
         std::optional<audit_report> last_audit;
+        leadership_status coordination;
     };
     static double unix_seconds(wall_time at);
 

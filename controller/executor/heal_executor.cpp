@@ -195,8 +195,17 @@ std::chrono::milliseconds takeover_delay(const check_report& report, const heal_
     return 3 * redis_default_node_timeout;
 }
 
+// The fence's refusal, worded for the log ("not acting: ..."); none when it passes.
+std::optional<std::string> fence_refusal_of(const fence_check& fence) {
+    if (!fence) return std::nullopt;
+    auto refusal = fence();
+    if (!refusal) return std::nullopt;
+    return "coordination fence: " + *refusal;
+}
+
 action_result execute_takeover(const heal_action& action, const heal_target& target,
-                               const stop_requested& should_stop, const progress_log& note) {
+                               const stop_requested& should_stop, const progress_log& note,
+                               const fence_check& fence) {
     auto reading = read_cluster(target);
     auto blocker = takeover_blocker(reading.report.cluster_topology);
     if (!blocker.empty()) return skipped(blocker);
@@ -205,6 +214,7 @@ action_result execute_takeover(const heal_action& action, const heal_target& tar
             "a fresh read of the cluster no longer plans this takeover (quorum "
             "back, or another replica fits better)");
     }
+    if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
     auto started = clock::now();
     note(fmt::format("CLUSTER FAILOVER TAKEOVER sent to {}", action.node_address));
     if (auto trouble = run_command(action.node_address, {"CLUSTER", "FAILOVER", "TAKEOVER"},
@@ -275,9 +285,10 @@ cluster_reading plan_for(check_report report, const heal_target& target) {
 }
 
 action_result execute_action(const heal_action& action, const heal_target& target,
-                             const stop_requested& should_stop, const progress_log& note) {
+                             const stop_requested& should_stop, const progress_log& note,
+                             const fence_check& fence) {
     if (action.kind == heal_action_kind::takeover) {
-        return execute_takeover(action, target, should_stop, note);
+        return execute_takeover(action, target, should_stop, note, fence);
     }
     auto reading = read_cluster(target);
     auto blocker = acting_blocker(reading.report.cluster_topology, reading.report.health);
@@ -287,11 +298,14 @@ action_result execute_action(const heal_action& action, const heal_target& targe
     }
     auto started = clock::now();
     if (action.kind == heal_action_kind::meet_spare) {
+        if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
         if (auto trouble = meet_spare(action, target, should_stop, note)) return failed(*trouble);
     }
     if (action.source == candidate_class::empty_master) {
         if (auto trouble = check_still_empty(action, target)) return skipped(*trouble);
     }
+    // Checked again after a MEET: its verification may have outlasted the lease.
+    if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
     note(fmt::format("CLUSTER REPLICATE {} sent to {}", action.master_id, action.node_address));
     if (auto trouble = run_command(action.node_address, {"CLUSTER", "REPLICATE", action.master_id},
                                    "CLUSTER REPLICATE", target)) {

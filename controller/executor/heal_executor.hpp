@@ -58,9 +58,15 @@ using stop_requested = std::function<bool()>;
 // log every action before and after it happens.
 using progress_log = std::function<void(const std::string&)>;
 
-// Re-reads the cluster and runs `action` only if the interlocks hold and a fresh plan still
-// makes the same move. Never throws for Redis or network trouble.
+// Asked right before each command that changes the cluster, after the fresh read: the
+// coordination lease (DESIGN.md "Acting safely"). A reason means "skip the action".
+using fence_check = std::function<std::optional<std::string>()>;
+
+// Re-reads the cluster and runs `action` only if the interlocks hold, a fresh plan still
+// makes the same move and the fence (when given) passes. Never throws for Redis or network
+// trouble.
 action_result execute_action(const heal_action& action, const heal_target& target,
-                             const stop_requested& should_stop, const progress_log& note);
+                             const stop_requested& should_stop, const progress_log& note,
+                             const fence_check& fence = {});
 
 }  // namespace warden::executor

@@ -80,6 +80,27 @@ TEST_CASE("errors name the file, line, column and key") {
               .find("'zookeeper' is not one of: etcd, none") != std::string::npos);
 }
 
+TEST_CASE("coordination: etcd endpoints are http:// URLs, the ttl is at least 2 s") {
+    auto parsed = parse(minimal +
+                        "coordination: {backend: etcd, endpoints: [http://10.0.0.5:2379, "
+                        "'http://[::1]:2379'], prefix: /w/, ttl: 3s}\n");
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    CHECK(parsed->coordination.backend == "etcd");
+    CHECK(parsed->coordination.endpoints.size() == 2);
+    CHECK(parsed->coordination.prefix == "/w/");
+    CHECK(parsed->coordination.ttl == milliseconds(3000));
+    CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [https://e:2379]}\n")
+              .find("key 'coordination.endpoints[0]': etcd endpoint 'https://e:2379': https (TLS) "
+                    "is not supported yet") != std::string::npos);
+    CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [e:2379]}\n")
+              .find("expected http://HOST:PORT") != std::string::npos);
+    CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [http://e:2379], "
+                               "ttl: 1s}\n")
+              .find("ttl must be at least 2s") != std::string::npos);
+    CHECK(failure_of(minimal + "coordination: {backend: etcd}\n")
+              .find("backend etcd needs endpoints") != std::string::npos);
+}
+
 TEST_CASE("durations accept ms, s, m, h and decimals") {
     CHECK(*parse_duration("500ms") == milliseconds(500));
     CHECK(*parse_duration("1.5s") == milliseconds(1500));
