@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -57,6 +58,77 @@ def load_source(r, keys: int) -> None:
             pipe.execute()
     pipe.xadd("events", {"login": "alice"})
     pipe.execute()
+
+
+class NewerRedisSource:
+    """A fake standalone source claiming Redis 7.4 whose one key DUMPs as RDB format 12,
+    which a 7.0 cluster cannot RESTORE (a real 7.4 is not packaged in Debian 12)."""
+
+    PAYLOAD = b"\x00\x03bar" + b"\x0c\x00" + b"\x01" * 8
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @staticmethod
+    def bulk(data: bytes) -> bytes:
+        return b"$%d\r\n%s\r\n" % (len(data), data)
+
+    def answer(self, args: list, queued: list) -> bytes:
+        name = args[0].upper()
+        if queued is not None and name not in (b"EXEC", b"MULTI"):
+            queued.append(args)
+            return b"+QUEUED\r\n"
+        if name == b"INFO":
+            text = b"redis_version:7.4.0\r\n" if args[1] == b"server" else b"cluster_enabled:0\r\n"
+            return self.bulk(text)
+        if name == b"DBSIZE":
+            return b":1\r\n"
+        if name == b"SCAN":
+            return b"*2\r\n" + self.bulk(b"0") + b"*1\r\n" + self.bulk(b"foo")
+        if name == b"EXEC":
+            out = b"*%d\r\n" % len(queued)
+            for q in queued:
+                out += b":-1\r\n" if q[0].upper() == b"PTTL" else self.bulk(self.PAYLOAD)
+            return out
+        return b"+OK\r\n"
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn):
+        reader = conn.makefile("rb")
+        queued = None
+        try:
+            while True:
+                header = reader.readline()
+                if not header.startswith(b"*"):
+                    return
+                args = []
+                for _ in range(int(header[1:])):
+                    size = int(reader.readline()[1:])
+                    args.append(reader.read(size + 2)[:-2])
+                if args[0].upper() == b"MULTI":
+                    queued = []
+                reply = self.answer(args, queued)
+                if args[0].upper() == b"EXEC":
+                    queued = None
+                conn.sendall(reply)
+        except (OSError, ValueError, IndexError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
 
 
 class ImportCase(WardenTestCase):
@@ -281,6 +353,18 @@ class ImportCheckTest(ImportCase):
         self.assertEqual(run.rc, 1, run.describe())
         self.assertRegex(run.err, r"cluster not settled|not healthy enough")
         self.assertEqual(self.cluster_snapshot_reachable(), {})
+
+    def test_a_source_newer_than_the_cluster_is_named(self):
+        fake = NewerRedisSource()
+        self.addCleanup(fake.close)
+        run = run_warden("import", "--from", fake.address, "--seed", self.c.masters()[0].address,
+                         "--yes", env=self.c.cli_env())
+        self.assertNoCrash(run)
+        self.assertEqual(run.rc, 1, run.describe())
+        self.assertIn("RDB format 12 (Redis 7.4+)", run.err)
+        self.assertIn("source Redis 7.4.0", run.err)
+        self.assertIn("(Redis 7.0.", run.err)
+        self.assertIn("source is newer than the target", run.err)
 
     def cluster_snapshot_reachable(self) -> dict:
         return logical_snapshot([self.c.redis(m, decode=False) for m in self.c.masters()
