@@ -125,6 +125,12 @@ What to try next:
   build/redis-warden rebalance --seed $SEED --dry-run
   build/redis-warden rebalance --seed $SEED --move 0-99 --to $MASTER --yes
 
+  # import a standalone Redis into the cluster (a throwaway one on port 6390, 10,000 keys)
+  redis-server --port 6390 --save '' --daemonize yes
+  redis-benchmark -p 6390 -t set -n 20000 -r 10000 -q
+  build/redis-warden import --from 127.0.0.1:6390 --seed $SEED --yes --verify
+  redis-cli -p 6390 shutdown nosave
+
   # redis-cli's own view, for comparison
   redis-cli --cluster check $SEED
 
