@@ -18,6 +18,7 @@ WARDEN_PACKAGES=(
   python3 python3-redis                 # harness + integration tests (/usr/bin/python3)
   prometheus                            # promtool: metrics format and alert rule tests
   systemd                               # systemd-analyze verify of the unit file
+  etcd-server                           # /usr/bin/etcd on loopback: coordination tests
 )
 
 missing_packages() {

@@ -59,8 +59,11 @@ etcd_client coordinator::make_client(std::chrono::milliseconds timeout) const {
     return etcd_client(endpoints_of(settings_), timeout);
 }
 
-void coordinator::set_clusters(const std::vector<std::string>& clusters) {
+void coordinator::set_clusters(const std::vector<std::string>& clusters,
+                               std::chrono::milliseconds shortest_poll_interval) {
     std::lock_guard lock(mutex_);
+    round_interval_ = std::min({settings_.ttl / 3, std::chrono::milliseconds(1000),
+                                std::max(shortest_poll_interval, std::chrono::milliseconds(100))});
     std::map<std::string, cluster_entry> next;
     for (const auto& name : clusters) {
         auto found = clusters_.find(name);

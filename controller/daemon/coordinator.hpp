@@ -42,7 +42,10 @@ class coordinator {
     coordinator& operator=(const coordinator&) = delete;
 
     const config::coordination_settings& settings() const { return settings_; }
-    void set_clusters(const std::vector<std::string>& clusters);
+    // Campaign rounds run every min(ttl/3, 1 s, shortest poll interval): a follower takes a
+    // dead leader's clusters within about ttl + one poll interval.
+    void set_clusters(const std::vector<std::string>& clusters,
+                      std::chrono::milliseconds shortest_poll_interval);
     void start();
     // Stops campaigning and revokes the lease, so another instance takes over at once
     // instead of after the TTL; bounded by `budget` (a stuck etcd call just lets it expire).
@@ -77,9 +80,9 @@ class coordinator {
     config::coordination_settings settings_;
     std::string identity_;
     std::chrono::milliseconds request_timeout_;
-    std::chrono::milliseconds round_interval_;
 
     mutable std::mutex mutex_;  // guards the fields below
+    std::chrono::milliseconds round_interval_;
     std::map<std::string, cluster_entry> clusters_;
     lease_proof lease_;
     steady_time next_keepalive_{};

@@ -91,12 +91,14 @@ class monitor_set {
     void start(const config::settings& settings, status_board& board, coordinator& coordination) {
         std::vector<std::pair<std::string, std::chrono::milliseconds>> names;
         std::vector<std::string> cluster_names;
+        auto shortest_poll = std::chrono::milliseconds::max();
         for (const auto& cluster : settings.clusters) {
             names.emplace_back(cluster.name, cluster.poll_interval);
             cluster_names.push_back(cluster.name);
+            shortest_poll = std::min(shortest_poll, cluster.poll_interval);
         }
         board.set_clusters(names);
-        coordination.set_clusters(cluster_names);
+        coordination.set_clusters(cluster_names, shortest_poll);
         coordination.start();
         for (const auto& cluster : settings.clusters) {
             monitors_.push_back(std::make_unique<cluster_monitor>(cluster, board, coordination));
