@@ -68,29 +68,44 @@ result<std::vector<resp_value>> read_keys(redis_connection& source,
     return std::move(exec.elements);
 }
 
+// SCAN until a batch is full (a sparse --match returns few keys per call) or done.
+result<source_batch> scan_keys(redis_connection& source, const import_settings& settings,
+                               const std::string& cursor) {
+    source_batch batch;
+    batch.cursor = cursor;
+    constexpr int max_scans_per_batch = 64;
+    for (int scans = 0; scans < max_scans_per_batch; ++scans) {
+        command scan{"SCAN", batch.cursor, "COUNT", std::to_string(settings.batch)};
+        if (settings.match != "*") scan.insert(scan.end(), {"MATCH", settings.match});
+        auto reply = source.call(scan);
+        if (!reply) return error{"source " + reply.failure().message};
+        if (reply->type != resp_type::array || reply->elements.size() != 2 ||
+            reply->elements[1].type != resp_type::array) {
+            return error{source_refusal(source, {*reply}, "SCAN")};
+        }
+        batch.cursor = reply->elements[0].text;
+        for (auto& key : reply->elements[1].elements) batch.keys.push_back(std::move(key.text));
+        if (batch.cursor == "0" || batch.keys.size() >= static_cast<std::size_t>(settings.batch))
+            break;
+    }
+    return batch;
+}
+
 result<source_batch> read_batch(redis_connection& source, const import_settings& settings,
                                 const std::string& cursor) {
-    command scan{"SCAN", cursor, "COUNT", std::to_string(settings.batch)};
-    if (settings.match != "*") scan.insert(scan.end(), {"MATCH", settings.match});
-    auto reply = source.call(scan);
-    if (!reply) return error{"source " + reply.failure().message};
-    if (reply->type != resp_type::array || reply->elements.size() != 2 ||
-        reply->elements[1].type != resp_type::array) {
-        return error{source_refusal(source, {*reply}, "SCAN")};
-    }
-    source_batch batch;
-    batch.cursor = reply->elements[0].text;
-    for (auto& key : reply->elements[1].elements) batch.keys.push_back(std::move(key.text));
-    if (batch.keys.empty()) return batch;
+    auto scanned = scan_keys(source, settings, cursor);
+    if (!scanned) return scanned;
+    auto& batch = *scanned;
+    if (batch.keys.empty()) return scanned;
     batch.read_ms = steady_ms();
     auto values = read_keys(source, batch.keys);
     if (!values) return error{values.failure().message};
     for (std::size_t i = 0; i < batch.keys.size(); ++i) {
         const auto& ttl = (*values)[2 * i];
-        const auto& dump = (*values)[2 * i + 1];
+        auto& dump = (*values)[2 * i + 1];
         batch.pttl.push_back(ttl.type == resp_type::integer ? ttl.integer : -2);
         if (dump.type == resp_type::string) {
-            batch.payload.emplace_back(dump.text);
+            batch.payload.emplace_back(std::move(dump.text));
         } else if (dump.type == resp_type::error) {
             return error{fmt::format("source {}: DUMP refused: {}", source.address(),
                                      probes::one_line(dump.text))};
@@ -98,7 +113,7 @@ result<source_batch> read_batch(redis_connection& source, const import_settings&
             batch.payload.emplace_back(std::nullopt);
         }
     }
-    return batch;
+    return scanned;
 }
 
 std::string redis_version_of(key_router& router, const std::string& address) {

@@ -320,6 +320,21 @@ class ImportCheckTest(ImportCase):
         self.assertRegex(run.out, r"Redis 7\.\d+\.\d+, 3\d\d\d key\(s\) in db 0")
         self.assertEqual(self.cluster_snapshot(), {})
 
+    def test_match_and_db_select_what_is_copied(self):
+        pipe = self.source.pipeline(transaction=False)
+        pipe.select(3)
+        pipe.set("t1x", "from db 3")
+        pipe.select(0)
+        pipe.execute()
+        run = self.run_import("--yes", "--match", "t1?")
+        self.assertEqual(run.rc, 0, run.describe())
+        expected = sorted(self.source.scan_iter(match="t1?"))
+        self.assertEqual(len(expected), 9)  # t14 is {user14}:t14
+        self.assertEqual(sorted(self.cluster_snapshot()), expected)
+        run = self.run_import("--yes", "--db", "3", "--mode", "replace")
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertEqual(self.cluster_snapshot()[b"t1x"], (b"from db 3", -1))
+
     def test_refusals_name_the_problem(self):
         wrong = write_secret("not-the-password")
         self.addCleanup(os.unlink, wrong)
