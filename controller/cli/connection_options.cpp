@@ -1,5 +1,7 @@
 #include "controller/cli/connection_options.hpp"
 
+#include "config/settings.hpp"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -20,22 +22,11 @@ void connection_options::add_to(CLI::App& command) {
         ->default_val(1000);
 }
 
-result<std::string> read_password_file(const std::string& path) {
-    std::ifstream file(path);
-    if (!file)
-        return error{fmt::format("cannot read password file '{}': {}", path, std::strerror(errno))};
-    std::string line;
-    std::getline(file, line);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) return error{fmt::format("password file '{}' is empty", path)};
-    return line;
-}
-
 result<probes::credentials> load_credentials(const connection_options& options) {
     probes::credentials auth;
     auth.username = options.username;
     if (options.password_file) {
-        auto password = read_password_file(*options.password_file);
+        auto password = config::read_secret_file(*options.password_file);
         if (!password) return password.failure();
         auth.password = std::move(*password);
     } else if (const char* from_env = std::getenv("REDISCLI_AUTH"); from_env && *from_env) {

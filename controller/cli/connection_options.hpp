@@ -22,9 +22,6 @@ struct connection_options {
     void add_to(CLI::App& command);
 };
 
-// The first line of a password file. Errors name the file, never its content.
-result<std::string> read_password_file(const std::string& path);
-
 // Reads the password file (first line) or REDISCLI_AUTH. An unreadable file is an error
 // naming the file, never its content.
 result<probes::credentials> load_credentials(const connection_options& options);

@@ -1,4 +1,5 @@
 #include "controller/cli/heal_command.hpp"
+#include "controller/cli/command_exit.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -12,13 +13,8 @@
 namespace warden::cli {
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_failure = 1;
-constexpr int exit_usage = 2;
-
 int fail(int code, const std::string& message) {
-    std::fprintf(stderr, "redis-warden heal: %s\n", message.c_str());
-    return code;
+    return cli::fail("heal", code, message);
 }
 
 executor::heal_target to_heal_target(const cluster_target& cluster, const heal_options& options) {

@@ -1,4 +1,5 @@
 #include "controller/cli/import_command.hpp"
+#include "controller/cli/command_exit.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -10,24 +11,15 @@
 #include <iostream>
 #include <thread>
 
+#include "config/settings.hpp"
 #include "controller/cli/cluster_readiness.hpp"
 #include "controller/executor/importer.hpp"
 
 namespace warden::cli {
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_failure = 1;
-constexpr int exit_usage = 2;
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_import_interrupt(int) {
-    interrupted = true;
-}
-
 int fail(int code, const std::string& message) {
-    std::fprintf(stderr, "redis-warden import: %s\n", message.c_str());
-    return code;
+    return cli::fail("import", code, message);
 }
 
 result<executor::import_settings> settings_of(const import_options& options,
@@ -36,7 +28,7 @@ result<executor::import_settings> settings_of(const import_options& options,
     settings.source = options.from;
     settings.source_auth.username = options.from_user;
     if (options.from_password_file) {
-        auto password = read_password_file(*options.from_password_file);
+        auto password = config::read_secret_file(*options.from_password_file);
         if (!password) return error{"--from-password-file: " + password.failure().message};
         settings.source_auth.password = std::move(*password);
     }
@@ -94,8 +86,7 @@ int copy(probes::redis_connection& source, const topology& cluster,
          std::int64_t total, bool eta_known) {
     executor::import_progress progress;
     progress.start_from(start.counts);
-    std::signal(SIGINT, on_import_interrupt);
-    std::signal(SIGTERM, on_import_interrupt);
+    catch_interruptions(true);
     bool tty = isatty(STDERR_FILENO) != 0;
     auto started = std::chrono::steady_clock::now();
     auto seconds = [&] {
@@ -105,7 +96,7 @@ int copy(probes::redis_connection& source, const topology& cluster,
     std::atomic<bool> finished{false};
     std::jthread copier([&] {
         failure = executor::run_import(source, cluster, settings, start, progress,
-                                       [] { return interrupted.load(); });
+                                       [] { return interruption_requested(); });
         finished = true;
     });
     auto last_line = std::chrono::steady_clock::now();
@@ -130,7 +121,7 @@ int copy(probes::redis_connection& source, const topology& cluster,
         static_cast<long long>(this_run), seconds(),
         seconds() > 0 ? static_cast<double>(this_run) / seconds() : 0.0);
     if (failure) return fail(exit_failure, *failure);
-    if (interrupted) {
+    if (interruption_requested()) {
         return fail(exit_failure, settings.checkpoint_path
                                       ? "interrupted: rerun with the same --checkpoint to continue"
                                       : "interrupted (no --checkpoint: a rerun starts over)");

@@ -1,4 +1,5 @@
 #include "controller/cli/rebalance_command.hpp"
+#include "controller/cli/command_exit.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -19,18 +20,8 @@
 namespace warden::cli {
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_failure = 1;
-constexpr int exit_usage = 2;
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_interrupt(int) {
-    interrupted = true;
-}
-
 int fail(int code, const std::string& message) {
-    std::fprintf(stderr, "redis-warden rebalance: %s\n", message.c_str());
-    return code;
+    return cli::fail("rebalance", code, message);
 }
 
 result<rebalance_plan> make_plan(const topology& cluster, const rebalance_options& options) {
@@ -115,7 +106,7 @@ int execute(const cluster_target& target, const check_report& report, const reba
             const rebalance_options& options) {
     auto settings = mover_settings_of(target, options, plan.moves.size());
     executor::mover_progress progress;
-    std::signal(SIGINT, on_interrupt);
+    catch_interruptions(false);
     bool tty = isatty(STDERR_FILENO) != 0;
     auto started = std::chrono::steady_clock::now();
     std::optional<std::string> failure;
@@ -123,7 +114,7 @@ int execute(const cluster_target& target, const check_report& report, const reba
     std::jthread mover([&] {
         failure = executor::run_moves(
             plan, executor::masters_of(report.cluster_topology), settings, progress,
-            [] { return interrupted.load(); },
+            [] { return interruption_requested(); },
             [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
         finished = true;
     });
@@ -146,7 +137,7 @@ int execute(const cluster_target& target, const check_report& report, const reba
                 progress.slots_done.load(), progress.keys_moved.load(), seconds,
                 seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
     if (failure) return fail(exit_failure, *failure);
-    if (interrupted)
+    if (interruption_requested())
         return fail(exit_failure,
                     "interrupted: the slots in flight were finished; "
                     "rerun to continue");

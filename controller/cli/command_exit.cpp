@@ -1,0 +1,33 @@
+#include "controller/cli/command_exit.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+namespace warden::cli {
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interruption(int) {
+    interrupted = true;
+}
+
+}  // namespace
+
+int fail(std::string_view command, int code, const std::string& message) {
+    std::fprintf(stderr, "redis-warden %.*s: %s\n", static_cast<int>(command.size()),
+                 command.data(), message.c_str());
+    return code;
+}
+
+void catch_interruptions(bool also_sigterm) {
+    std::signal(SIGINT, on_interruption);
+    if (also_sigterm) std::signal(SIGTERM, on_interruption);
+}
+
+bool interruption_requested() {
+    return interrupted.load();
+}
+
+}  // namespace warden::cli
