@@ -120,6 +120,10 @@ int copy(probes::redis_connection& source, const topology& cluster,
         static_cast<long long>(counts.existing), static_cast<long long>(counts.expired),
         static_cast<long long>(this_run), seconds(),
         seconds() > 0 ? static_cast<double>(this_run) / seconds() : 0.0);
+    if (progress.redirects > 0) {
+        std::printf("followed %lld MOVED/ASK redirect(s): slots moved while importing\n",
+                    static_cast<long long>(progress.redirects.load()));
+    }
     if (failure) return fail(exit_failure, *failure);
     if (interruption_requested()) {
         return fail(exit_failure, settings.checkpoint_path

@@ -285,7 +285,9 @@ std::optional<std::string> run_import(redis_connection& source, const topology& 
         bool stopping = stop();
         if (!last && !stopping) next = read_from(batch->cursor);  // read ahead while writing
         progress.scanned += static_cast<std::int64_t>(batch->keys.size());
-        if (auto failure = write_batch(router, settings, *batch, progress)) return failure;
+        auto failure = write_batch(router, settings, *batch, progress);
+        progress.redirects = router.redirects_followed();
+        if (failure) return failure;
         checkpoint.cursor = batch->cursor;
         checkpoint.complete = last;
         checkpoint.counts = progress.snapshot();
@@ -294,8 +296,8 @@ std::optional<std::string> run_import(redis_connection& source, const topology& 
         // off the hot path (a resumed run redoes at most a second of work, harmlessly).
         if (settings.checkpoint_path &&
             (last || stopping || now - last_saved >= std::chrono::seconds(1))) {
-            if (auto failure = save_checkpoint(*settings.checkpoint_path, checkpoint)) {
-                return failure;
+            if (auto unsaved = save_checkpoint(*settings.checkpoint_path, checkpoint)) {
+                return unsaved;
             }
             last_saved = now;
         }

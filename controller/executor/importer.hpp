@@ -38,6 +38,7 @@ struct import_progress {
     std::atomic<std::int64_t> copied{0};
     std::atomic<std::int64_t> existing{0};
     std::atomic<std::int64_t> expired{0};
+    std::atomic<std::int64_t> redirects{0};  // MOVED/ASK followed (this run)
     import_counts snapshot() const;
     void start_from(const import_counts& counts);
 };

@@ -150,7 +150,11 @@ result<std::vector<key_router::key_replies>> key_router::run(const std::vector<s
                 auto slot = static_cast<std::size_t>(key_slot(keys[entry.key_index]));
                 if (entry.address.empty()) {
                     pause = true;
-                } else if (!entry.asking) {
+                    pending.push_back(std::move(entry));
+                    continue;
+                }
+                ++redirects_;
+                if (!entry.asking) {
                     owner_[slot] = entry.address;  // MOVED: the slot's new owner, for every key
                 }
                 pending.push_back(std::move(entry));

@@ -39,6 +39,8 @@ class key_router {
 
     // Address of a slot's master as currently known.
     const std::string& owner(int slot) const { return owner_[static_cast<std::size_t>(slot)]; }
+    // MOVED/ASK replies followed so far (an operator sees the cluster changed underneath).
+    long long redirects_followed() const { return redirects_; }
     // A connection to `address` (opened on first use): for INFO on a target that refused.
     result<probes::redis_connection*> connection(const std::string& address);
 
@@ -57,6 +59,7 @@ class key_router {
     probes::credentials auth_;
     std::chrono::milliseconds timeout_;
     int parallel_;
+    long long redirects_ = 0;
     std::map<std::string, probes::redis_connection> connections_;
 };
 

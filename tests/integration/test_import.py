@@ -259,6 +259,33 @@ class ImportTest(ImportCase):
         self.assert_copied(before, started, finished, overwritten=written)
         self.assertRegex(run.out, r"already in the cluster [1-9]")
 
+    def test_slots_moving_during_the_import_are_followed(self):
+        """A reshard runs while the import writes: RESTOREs meet MOVED and ASK and follow."""
+        before, started, finished = self.source_snapshot()
+        target = self.c.masters()[2].address
+        reshard = subprocess.Popen([WARDEN_BIN, "rebalance", "--seed", self.c.masters()[0].address,
+                                    "--move", "0-5000", "--to", target, "--yes", "--parallel",
+                                    "1", "--pipeline", "5"],
+                                   env=self.c.cli_env(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            # Import once the reshard is under way (its first progress line).
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not reshard.stderr.readline().startswith("slots"):
+                pass
+            run = self.run_import("--yes", "--pipeline", "100", "--parallel", "1")
+            out, err = reshard.communicate(timeout=120)
+        finally:
+            if reshard.poll() is None:
+                reshard.kill()
+                reshard.wait(10)
+        self.assertEqual(reshard.returncode, 0, out + err)
+        self.assertIn("moved 5001 slot(s)", out)
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertRegex(run.out, r"followed [1-9]\d* MOVED/ASK redirect")
+        print(f"\n  {[l for l in run.out.splitlines() if l.startswith('followed')][0]}")
+        self.assert_copied(before, started, finished)
+
     def test_kill_9_midway_then_rerun_from_the_checkpoint(self):
         before, started, finished = self.source_snapshot()
         proc = subprocess.Popen([WARDEN_BIN, *self.argv("--yes", "--checkpoint", self.checkpoint,
