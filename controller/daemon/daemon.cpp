@@ -94,7 +94,9 @@ class monitor_set {
         auto shortest_poll = std::chrono::milliseconds::max();
         for (const auto& cluster : settings.clusters) {
             names.emplace_back(cluster.name, cluster.poll_interval);
-            cluster_names.push_back(cluster.name);
+            // Only an instance that would act campaigns: one in observe mode holding the
+            // lease would leave the cluster with no actor at all.
+            if (cluster.heal.mode == config::heal_mode::heal) cluster_names.push_back(cluster.name);
             shortest_poll = std::min(shortest_poll, cluster.poll_interval);
         }
         board.set_clusters(names);
