@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "config/yaml_walk.hpp"
+#include "controller/core/audit/sha256.hpp"
 #include "controller/core/coordination/etcd_protocol.hpp"
 #include "controller/core/parse/endpoint.hpp"
 
@@ -131,8 +133,37 @@ std::vector<std::string> etcd_endpoints_at(const yaml_cursor& at) {
     return values;
 }
 
-coordination_settings read_coordination(const yaml_cursor& at) {
-    at.expect_map({"backend", "endpoints", "prefix", "ttl"});
+std::string readable_file_at(const yaml_cursor& at) {
+    auto path = at.scalar();
+    std::ifstream file(path);
+    if (!file) throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    return path;
+}
+
+etcd_tls_settings read_etcd_tls(const yaml_cursor& at) {
+    at.expect_map({"ca_file", "cert_file", "key_file"});
+    etcd_tls_settings tls;
+    if (at.has("ca_file")) tls.ca_file = readable_file_at(at.child("ca_file"));
+    if (at.has("cert_file")) tls.cert_file = readable_file_at(at.child("cert_file"));
+    if (at.has("key_file")) tls.key_file = readable_file_at(at.child("key_file"));
+    if (tls.cert_file.has_value() != tls.key_file.has_value()) {
+        throw at.fail("cert_file and key_file go together (a client certificate and its key)");
+    }
+    return tls;
+}
+
+bool any_https(const std::vector<std::string>& endpoints) {
+    return std::any_of(endpoints.begin(), endpoints.end(),
+                       [](const std::string& url) { return url.starts_with("https://"); });
+}
+
+std::optional<std::string> password_hash(const auth_settings& auth) {
+    if (!auth.password) return std::nullopt;
+    return sha256_hex(*auth.password);
+}
+
+coordination_settings read_coordination(const yaml_cursor& at, const secret_reader& read_secret) {
+    at.expect_map({"backend", "endpoints", "prefix", "ttl", "tls", "auth"});
     coordination_settings coordination;
     if (at.has("backend")) coordination.backend = choice_at(at.child("backend"), {"none", "etcd"});
     if (at.has("endpoints")) coordination.endpoints = etcd_endpoints_at(at.child("endpoints"));
@@ -149,6 +180,18 @@ coordination_settings read_coordination(const yaml_cursor& at) {
     }
     if (coordination.backend == "etcd" && coordination.endpoints.empty()) {
         throw at.fail("backend etcd needs endpoints");
+    }
+    if (at.has("tls")) {
+        coordination.tls = read_etcd_tls(at.child("tls"));
+        if (!any_https(coordination.endpoints)) {
+            throw at.child("tls").fail("tls applies to https:// endpoints and none is configured");
+        }
+    }
+    if (at.has("auth")) {
+        coordination.auth = read_auth(at.child("auth"), read_secret);
+        if (coordination.auth.password && !coordination.auth.username) {
+            throw at.child("auth").fail("etcd auth needs a username with the password_file");
+        }
     }
     return coordination;
 }
@@ -177,7 +220,7 @@ settings read_settings(const yaml_cursor& root, const secret_reader& read_secret
     }
     if (result.clusters.empty()) throw root.child("clusters").fail("needs at least one cluster");
     if (root.has("coordination"))
-        result.coordination = read_coordination(root.child("coordination"));
+        result.coordination = read_coordination(root.child("coordination"), read_secret);
     return result;
 }
 
@@ -202,6 +245,13 @@ result<milliseconds> parse_duration(std::string_view text) {
         return error{fmt::format("duration '{}' is out of range (1ms..7d)", text)};
     }
     return milliseconds(static_cast<long long>(value * scale));
+}
+
+bool operator==(const coordination_settings& a, const coordination_settings& b) {
+    return a.backend == b.backend && a.endpoints == b.endpoints && a.prefix == b.prefix &&
+           a.ttl == b.ttl && a.tls == b.tls && a.auth.username == b.auth.username &&
+           a.auth.password_file == b.auth.password_file &&
+           password_hash(a.auth) == password_hash(b.auth);
 }
 
 result<std::string> read_secret_file(const std::string& path) {

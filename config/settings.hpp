@@ -48,12 +48,25 @@ struct cluster_settings {
     heal_settings heal;
 };
 
+// TLS to https:// etcd endpoints: the server's certificate is checked against ca_file (or
+// the system's CAs) and the endpoint's host name; cert_file + key_file when etcd asks for a
+// client certificate (--client-cert-auth). Paths, checked readable when the config loads.
+struct etcd_tls_settings {
+    std::optional<std::string> ca_file;
+    std::optional<std::string> cert_file;
+    std::optional<std::string> key_file;
+    friend bool operator==(const etcd_tls_settings&, const etcd_tls_settings&) = default;
+};
+
 struct coordination_settings {
     std::string backend = "none";  // none | etcd
     std::vector<std::string> endpoints;
     std::string prefix = "/redis-warden/";
     milliseconds ttl{10000};
-    friend bool operator==(const coordination_settings&, const coordination_settings&) = default;
+    etcd_tls_settings tls;
+    auth_settings auth;  // etcd user (username + password_file) when etcd has auth enabled
+    // Passwords are compared by hash, never as text.
+    friend bool operator==(const coordination_settings& a, const coordination_settings& b);
 };
 
 struct log_settings {

@@ -13,6 +13,7 @@ WARDEN_PACKAGES=(
   # libraries
   libboost-dev libboost-system-dev libhiredis-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   doctest-dev nlohmann-json3-dev libcli11-dev libsystemd-dev
+  libssl-dev                            # TLS to https:// etcd endpoints
   # test and demo tools
   redis-server redis-tools              # real redis-server/redis-cli 7.0 for the harness
   python3 python3-redis                 # harness + integration tests (/usr/bin/python3)

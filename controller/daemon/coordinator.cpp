@@ -18,14 +18,6 @@ bool coordinated(const config::coordination_settings& settings) {
     return settings.backend == "etcd";
 }
 
-std::vector<etcd_endpoint> endpoints_of(const config::coordination_settings& settings) {
-    std::vector<etcd_endpoint> out;
-    for (const auto& url : settings.endpoints) {
-        if (auto parsed = parse_etcd_endpoint(url)) out.push_back(*parsed);  // validated at load
-    }
-    return out;
-}
-
 std::int64_t unix_ms_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -44,6 +36,7 @@ coordinator::coordinator(config::coordination_settings settings, std::string ide
       identity_(std::move(identity)),
       // Each call must end well within a keep-alive period, and SIGTERM within a second.
       request_timeout_(std::clamp<std::chrono::milliseconds>(settings_.ttl / 4, 250ms, 1000ms)),
+      session_(std::make_shared<etcd_session>(settings_)),
       round_interval_(std::min<std::chrono::milliseconds>(settings_.ttl / 3, 1000ms)) {}
 
 coordinator::~coordinator() {
@@ -56,7 +49,7 @@ coordinator::~coordinator() {
 }
 
 etcd_client coordinator::make_client(std::chrono::milliseconds timeout) const {
-    return etcd_client(endpoints_of(settings_), timeout);
+    return etcd_client(session_, timeout);
 }
 
 void coordinator::set_clusters(const std::vector<std::string>& clusters,

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -80,6 +81,7 @@ class coordinator {
     config::coordination_settings settings_;
     std::string identity_;
     std::chrono::milliseconds request_timeout_;
+    std::shared_ptr<etcd_session> session_;  // endpoints, TLS context, auth token
 
     mutable std::mutex mutex_;  // guards the fields below
     std::chrono::milliseconds round_interval_;

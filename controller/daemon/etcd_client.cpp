@@ -2,14 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <memory>
 #include <optional>
+#include <type_traits>
 
 #include "probes/resolve.hpp"
 #include "probes/transport_errors.hpp"
@@ -27,9 +33,69 @@ using clock = std::chrono::steady_clock;
 constexpr std::uint64_t reply_limit = 1024 * 1024;  // replies are a few hundred bytes
 
 std::string where(const etcd_endpoint& target) {
+    auto scheme = target.tls ? "https://" : "";
     return target.host.find(':') != std::string::npos
-               ? fmt::format("etcd [{}]:{}", target.host, target.port)
-               : fmt::format("etcd {}:{}", target.host, target.port);
+               ? fmt::format("etcd {}[{}]:{}", scheme, target.host, target.port)
+               : fmt::format("etcd {}{}:{}", scheme, target.host, target.port);
+}
+
+bool is_ip(const std::string& host) {
+    error_code not_ip;
+    net::ip::make_address(host, not_ip);
+    return !not_ip;
+}
+
+// Starts one asynchronous step and runs the io_context until it completes (the stream's
+// deadline completes it with beast::error::timeout at the latest).
+template <class Start>
+error_code run_step(net::io_context& io, Start start) {
+    error_code outcome;
+    start([&outcome](error_code ec, auto&&...) { outcome = ec; });
+    io.run();
+    io.restart();
+    return outcome;
+}
+
+// Builds the TLS context from coordination.tls; the error names the file that failed.
+std::unique_ptr<net::ssl::context> tls_context(const config::etcd_tls_settings& tls,
+                                               std::string& problem) {
+    auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+    context->set_verify_mode(net::ssl::verify_peer);
+    error_code failed;
+    if (tls.ca_file) {
+        context->load_verify_file(*tls.ca_file, failed);
+        if (failed)
+            problem =
+                fmt::format("coordination.tls.ca_file '{}': {}", *tls.ca_file, failed.message());
+    } else {
+        context->set_default_verify_paths(failed);
+        if (failed) problem = fmt::format("the system's CA certificates: {}", failed.message());
+    }
+    if (problem.empty() && tls.cert_file) {
+        context->use_certificate_chain_file(*tls.cert_file, failed);
+        if (failed)
+            problem = fmt::format("coordination.tls.cert_file '{}': {}", *tls.cert_file,
+                                  failed.message());
+    }
+    if (problem.empty() && tls.key_file) {
+        context->use_private_key_file(*tls.key_file, net::ssl::context::pem, failed);
+        if (failed)
+            problem =
+                fmt::format("coordination.tls.key_file '{}': {}", *tls.key_file, failed.message());
+    }
+    return context;
+}
+
+http::request<http::string_body> request_for(const etcd_endpoint& target, const etcd_call& call,
+                                             const std::string& token) {
+    http::request<http::string_body> request{http::verb::post, call.path, 11};
+    request.set(http::field::host, fmt::format("{}:{}", target.host, target.port));
+    request.set(http::field::content_type, "application/json");
+    if (!token.empty()) request.set(http::field::authorization, token);
+    request.keep_alive(false);
+    request.body() = call.body;
+    request.prepare_payload();
+    return request;
 }
 
 // Cuts the resolver lifeline on every exit, before the io_context goes away.
@@ -63,14 +129,73 @@ result<std::vector<tcp::endpoint>> resolve(net::io_context& io, const lifeline_g
 
 }  // namespace
 
-etcd_client::etcd_client(std::vector<etcd_endpoint> endpoints, std::chrono::milliseconds timeout)
-    : endpoints_(std::move(endpoints)), timeout_(timeout) {}
+etcd_session::etcd_session(const config::coordination_settings& settings) {
+    for (const auto& url : settings.endpoints) {
+        if (auto parsed = parse_etcd_endpoint(url))
+            endpoints_.push_back(*parsed);  // validated at load
+    }
+    bool tls = std::any_of(endpoints_.begin(), endpoints_.end(),
+                           [](const etcd_endpoint& endpoint) { return endpoint.tls; });
+    if (tls) tls_ = tls_context(settings.tls, problem_);
+    if (settings.auth.username && settings.auth.password) {
+        credentials_ = credentials{*settings.auth.username, *settings.auth.password};
+    }
+}
+
+etcd_session::~etcd_session() = default;
+
+std::string etcd_session::token() const {
+    std::lock_guard lock(token_mutex_);
+    return token_;
+}
+
+void etcd_session::set_token(std::string token) {
+    std::lock_guard lock(token_mutex_);
+    token_ = std::move(token);
+}
+
+void etcd_session::forget_token(const std::string& rejected) {
+    std::lock_guard lock(token_mutex_);
+    if (token_ == rejected) token_.clear();  // another thread may have bought a new one
+}
+
+etcd_client::etcd_client(std::shared_ptr<etcd_session> session, std::chrono::milliseconds timeout)
+    : session_(std::move(session)), timeout_(timeout) {}
 
 result<etcd_reply> etcd_client::post(const etcd_call& call) {
+    if (!session_->problem_.empty()) return error{session_->problem_};
+    if (!session_->credentials_) return send(call, {});
+    auto token = session_->token();
+    if (token.empty()) {
+        auto bought = authenticate();
+        if (!bought) return bought.failure();
+        token = *bought;
+    }
+    auto reply = send(call, token);
+    if (!reply || !auth_token_rejected(*reply)) return reply;
+    // Tokens expire (etcd's --auth-token-ttl) and die with an etcd restart: buy one more.
+    session_->forget_token(token);
+    auto bought = authenticate();
+    if (!bought) return bought.failure();
+    return send(call, *bought);
+}
+
+result<std::string> etcd_client::authenticate() {
+    const auto& user = session_->credentials_->user;
+    auto reply = send(authenticate_call(user, session_->credentials_->password), {});
+    if (!reply) return reply.failure();
+    auto token = parse_authenticate(*reply);
+    if (!token) return error{fmt::format("etcd user '{}': {}", user, token.failure().message)};
+    session_->set_token(*token);
+    return token;
+}
+
+result<etcd_reply> etcd_client::send(const etcd_call& call, const std::string& token) {
+    const auto& endpoints = session_->endpoints_;
     std::string problems;
-    for (std::size_t attempt = 0; attempt < endpoints_.size(); ++attempt) {
-        auto index = (preferred_ + attempt) % endpoints_.size();
-        auto reply = post_to(endpoints_[index], call);
+    for (std::size_t attempt = 0; attempt < endpoints.size(); ++attempt) {
+        auto index = (preferred_ + attempt) % endpoints.size();
+        auto reply = post_to(endpoints[index], call, token);
         if (reply) {
             preferred_ = index;
             return reply;
@@ -80,52 +205,62 @@ result<etcd_reply> etcd_client::post(const etcd_call& call) {
     return error{problems.empty() ? std::string("no etcd endpoint configured") : problems};
 }
 
-result<etcd_reply> etcd_client::post_to(const etcd_endpoint& target, const etcd_call& call) const {
+result<etcd_reply> etcd_client::post_to(const etcd_endpoint& target, const etcd_call& call,
+                                        const std::string& token) const {
     net::io_context io;
     lifeline_guard guard{std::make_shared<probes::resolver_lifeline>(io)};
     auto deadline = clock::now() + timeout_;
     auto addresses = resolve(io, guard, target, deadline);
     if (!addresses) return error{fmt::format("{}: {}", where(target), addresses.failure().message)};
 
-    http::request<http::string_body> request{http::verb::post, call.path, 11};
-    request.set(http::field::host, fmt::format("{}:{}", target.host, target.port));
-    request.set(http::field::content_type, "application/json");
-    request.keep_alive(false);
-    request.body() = call.body;
-    request.prepare_payload();
-
-    beast::tcp_stream stream(io);
+    auto request = request_for(target, call, token);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(reply_limit);
-    error_code failure;
     const char* stage = "connecting";
     // The stream's deadline closes the socket when it passes, completing whichever
     // operation is pending with beast::error::timeout.
-    stream.expires_at(deadline);
-    stream.async_connect(*addresses, [&](error_code ec, const tcp::endpoint&) {
-        if (ec) {
-            failure = ec;
-            return;
+    auto exchange = [&](auto& stream, beast::tcp_stream& transport) -> error_code {
+        transport.expires_at(deadline);
+        auto failure = run_step(io, [&](auto done) { transport.async_connect(*addresses, done); });
+        if (failure) return failure;
+        if constexpr (!std::is_same_v<std::decay_t<decltype(stream)>, beast::tcp_stream>) {
+            stage = "TLS handshake";
+            failure = run_step(io, [&](auto done) {
+                stream.async_handshake(net::ssl::stream_base::client, done);
+            });
+            if (failure) return failure;
         }
         stage = "sending";
-        http::async_write(stream, request, [&](error_code written, std::size_t) {
-            if (written) {
-                failure = written;
-                return;
-            }
-            stage = "reading the reply";
-            http::async_read(stream, buffer, parser,
-                             [&](error_code read, std::size_t) { failure = read; });
-        });
-    });
-    io.run();
+        failure = run_step(io, [&](auto done) { http::async_write(stream, request, done); });
+        if (failure) return failure;
+        stage = "reading the reply";
+        return run_step(io, [&](auto done) { http::async_read(stream, buffer, parser, done); });
+    };
+    error_code failure;
+    if (target.tls) {
+        beast::ssl_stream<beast::tcp_stream> stream(io, *session_->tls_);
+        // SNI for a name (certificates for IPs carry them as subjectAltName, no SNI), and the
+        // certificate must be for the host we dialed, not just signed by a trusted CA.
+        if (!is_ip(target.host))
+            SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str());
+        stream.set_verify_callback(net::ssl::host_name_verification(target.host));
+        failure = exchange(stream, beast::get_lowest_layer(stream));
+    } else {
+        beast::tcp_stream stream(io);
+        failure = exchange(stream, stream);
+    }
     if (failure == beast::error::timeout) {
         return error{
             fmt::format("{}: timed out after {} ms ({})", where(target), timeout_.count(), stage)};
     }
     if (failure) {
-        auto text = std::string_view(stage) == "connecting"
+        // With TLS 1.3 the server checks the client certificate after the handshake, so its
+        // refusal arrives as an alert while reading: name any OpenSSL error as TLS.
+        bool tls_error = failure.category() == net::error::get_ssl_category() ||
+                         failure.category() == net::ssl::error::get_stream_category();
+        auto text = tls_error ? fmt::format("TLS error: {}", failure.message())
+                    : std::string_view(stage) == "connecting"
                         ? probes::describe_connect_error(failure)
                         : probes::describe_transfer_error(failure);
         return error{fmt::format("{}: {} ({})", where(target), text, stage)};

@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -31,12 +32,21 @@ GRACE_S = 1
 
 
 class Etcd:
-    """One etcd member on two free loopback ports, data in a temp dir, killed by pid."""
+    """One etcd member on two free loopback ports, data in a temp dir, killed by pid.
 
-    def __init__(self, directory: str):
+    tls: a Certificates; etcd then serves https only and asks clients for a certificate
+    signed by the same CA. enable_auth() turns on etcd auth with a user for warden."""
+
+    def __init__(self, directory: str, tls: "Certificates | None" = None):
         self.dir = directory
         self.data = os.path.join(directory, "etcd-data")
         self.proc = None
+        self.tls = tls
+        self.token = ""
+        self.context = None
+        if tls:
+            self.context = ssl.create_default_context(cafile=tls.ca)
+            self.context.load_cert_chain(tls.client_cert, tls.client_key)
         for _ in range(50):
             port = random.randrange(ETCD_PORTS[0], ETCD_PORTS[1] - 1)
             if harness.port_free("127.0.0.1", port) and harness.port_free("127.0.0.1", port + 1):
@@ -48,7 +58,7 @@ class Etcd:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.client_port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.client_port}"
 
     def start(self) -> None:
         peer = f"http://127.0.0.1:{self.peer_port}"
@@ -56,18 +66,43 @@ class Etcd:
                 "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", f"warden-test={peer}", "--initial-cluster-state", "new"]
+        if self.tls:
+            args += ["--cert-file", self.tls.server_cert, "--key-file", self.tls.server_key,
+                     "--client-cert-auth", "--trusted-ca-file", self.tls.ca]
+        self.token = ""  # simple tokens live in etcd's memory: a restart forgets them
         self.log = open(os.path.join(self.dir, "etcd.log"), "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, cwd=self.dir,
                                      preexec_fn=harness._pdeathsig_hook(os.getpid()))
-        wait_until(lambda: self.call("/v3/kv/range", {"key": _b64("probe")}) is not None, 30,
+        wait_until(lambda: self.call("/v3/maintenance/status", {}) is not None, 30,
                    f"etcd answering on {self.endpoint}")
 
     def call(self, path: str, body: dict) -> dict:
         request = urllib.request.Request(self.endpoint + path, data=json.dumps(body).encode(),
                                          method="POST")
-        with urllib.request.urlopen(request, timeout=3) as reply:
+        if self.token:
+            request.add_header("Authorization", self.token)
+        with urllib.request.urlopen(request, timeout=3, context=self.context) as reply:
             return json.loads(reply.read())
+
+    def enable_auth(self, user: str, password: str, prefix: str) -> None:
+        """A root user, and `user` whose role may read and write keys under `prefix` only."""
+        self.call("/v3/auth/user/add", {"name": "root", "password": "root-pw"})
+        self.call("/v3/auth/role/add", {"name": "root"})
+        self.call("/v3/auth/user/grant", {"user": "root", "role": "root"})
+        self.call("/v3/auth/user/add", {"name": user, "password": password})
+        self.call("/v3/auth/role/add", {"name": user})
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        self.call("/v3/auth/role/grant", {"name": user, "perm": {
+            "permType": "READWRITE", "key": _b64(prefix), "range_end": _b64(end)}})
+        self.call("/v3/auth/user/grant", {"user": user, "role": user})
+        self.call("/v3/auth/enable", {})
+        self.login()
+
+    def login(self) -> None:
+        self.token = ""
+        self.token = self.call("/v3/auth/authenticate",
+                               {"name": "root", "password": "root-pw"})["token"]
 
     def records(self, prefix: str) -> list[dict]:
         """Every action record under prefix (JSON values)."""
@@ -80,6 +115,42 @@ class Etcd:
             self.proc.kill()
             self.proc.wait(10)
         self.log.close()
+
+
+class Certificates:
+    """A throwaway CA, a server certificate for 127.0.0.1 and client certificates, made with
+    the openssl command line (P-256 keys, valid one day)."""
+
+    def __init__(self, directory: str, name: str = "ca"):
+        os.makedirs(directory, exist_ok=True)
+        self.dir = directory
+        path = lambda file: os.path.join(directory, file)  # noqa: E731
+        self.ca, ca_key = path("ca.pem"), path("ca.key")
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-keyout", ca_key, "-out", self.ca, "-days", "1",
+                      "-subj", f"/CN=warden test {name}")
+        self.server_cert, self.server_key = self._signed("server", "/CN=etcd",
+                                                         "subjectAltName=IP:127.0.0.1", ca_key)
+        # etcd's gateway refuses clients whose certificate has a CommonName once auth is on
+        # (CVE-2018-16886): the certificate for warden has none, the second one has one.
+        self.client_cert, self.client_key = self._signed("client", "/O=redis-warden", "", ca_key)
+        self.cn_cert, self.cn_key = self._signed("cn-client", "/CN=warden", "", ca_key)
+
+    def _openssl(self, *args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=30)
+
+    def _signed(self, name: str, subject: str, extensions: str, ca_key: str) -> tuple[str, str]:
+        key, request, cert = (os.path.join(self.dir, f"{name}.{suffix}")
+                              for suffix in ("key", "csr", "pem"))
+        self._openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-keyout", key, "-out", request, "-subj", subject)
+        extfile = os.path.join(self.dir, f"{name}.ext")
+        with open(extfile, "w") as f:
+            f.write(extensions + "\n")
+        self._openssl("x509", "-req", "-in", request, "-CA", self.ca, "-CAkey", ca_key,
+                      "-CAcreateserial", "-days", "1", "-out", cert, "-extfile", extfile)
+        return cert, key
 
 
 def _b64(text: str) -> str:
@@ -116,11 +187,16 @@ class Instance(Daemon):
         super().stop()
 
 
-class CoordinationTest(WardenTestCase):
+class CoordinationBase(WardenTestCase):
+    """A 3x1 cluster with a spare replica of A and an etcd; helpers, no tests."""
+
+    def make_etcd(self) -> Etcd:
+        return Etcd(self.tmp)
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="warden-coord-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.etcd = Etcd(self.tmp)
+        self.etcd = self.make_etcd()
         self.addCleanup(self.etcd.kill)
         self.prefix = f"/warden-test-{os.getpid()}-{self._testMethodName}/"
         # 3 masters x 1 replica over three hosts, plus a spare replica of A: the one spare
@@ -132,14 +208,15 @@ class CoordinationTest(WardenTestCase):
         self.spare = self.c.spares()[0]
         meet(self.c, self.spare, replica_of=a)
 
-    def instances(self, n: int) -> list[Instance]:
+    def instances(self, n: int, extra: str = "", first: int = 0) -> list[Instance]:
+        """n instances; extra: more coordination keys (e.g. ", tls: {...}")."""
         config = (f"clusters:\n  - name: main\n    seeds: [{self.c.masters()[0].address}]\n"
                   f"    poll_interval: {int(POLL_S * 1000)}ms\n    timeout: 300ms\n"
                   f"    heal: {{mode: heal, grace: {GRACE_S}s, max_actions_per_minute: 2}}\n"
                   f"coordination: {{backend: etcd, endpoints: [{self.etcd.endpoint}], "
-                  f"prefix: {self.prefix}, ttl: {TTL_S}s}}\n")
+                  f"prefix: {self.prefix}, ttl: {TTL_S}s{extra}}}\n")
         out = []
-        for i in range(n):
+        for i in range(first, first + n):
             out.append(Instance(config, os.path.join(self.tmp, f"warden-{i}")))
             self.addCleanup(out[-1].stop)
         return out
@@ -178,6 +255,8 @@ class CoordinationTest(WardenTestCase):
         wait_until(lambda: role_of(self.c, self.spare) == ("replica", b.id), 10, "spare moved")
         wait_until(lambda: link_up(self.c, self.spare), 15, "link up")
 
+
+class CoordinationTest(CoordinationBase):
     # Two instances: one leader; an orphan gets exactly one REPLICATE, from the leader, and
     # recorded in etcd; then the leader is SIGKILLed and the other takes over.
     def test_two_instances_one_acts_and_the_other_takes_over_after_sigkill(self):
@@ -268,6 +347,83 @@ class CoordinationTest(WardenTestCase):
         self.assert_exactly_one_replicate(everyone, {})
         for w in everyone:
             self.assertIn("etcd reachable again", w.log_text())
+
+
+class SecuredEtcdTest(CoordinationBase):
+    """etcd over https with client certificates and auth enabled, as production runs it."""
+
+    def make_etcd(self) -> Etcd:
+        self.certs = Certificates(os.path.join(self.tmp, "pki"))
+        return Etcd(self.tmp, tls=self.certs)
+
+    def setUp(self):
+        super().setUp()
+        self.etcd.enable_auth("warden", "etcd-s3cret-pw", self.prefix)
+        self.password_file = os.path.join(self.tmp, "etcd.pw")
+        with open(self.password_file, "w") as f:
+            f.write("etcd-s3cret-pw\n")
+        self.tls = (f", tls: {{ca_file: {self.certs.ca}, cert_file: {self.certs.client_cert}, "
+                    f"key_file: {self.certs.client_key}}}")
+        self.auth = f", auth: {{username: warden, password_file: {self.password_file}}}"
+
+    def unavailable_because(self, w: Instance) -> str:
+        wait_until(lambda: metric(w.metrics(), "redis_warden_findings", cluster="main",
+                                  code="coordination_unavailable") == [1.0], 10,
+                   "coordination_unavailable")
+        self.assertEqual(w.leader(), 0.0)
+        return w.coordination()["problem"]
+
+    # Two instances with the right CA, client certificate and user: one leader, exactly one
+    # REPLICATE recorded in etcd. etcd restarts (its tokens die with it): they log in again.
+    # Instances with a wrong password, trusting another CA, without a client certificate or
+    # with a certificate etcd's gateway refuses never lead, say why, and the password is
+    # nowhere in what they print.
+    def test_tls_client_certificates_and_auth(self):
+        everyone = self.instances(2, self.tls + self.auth)
+        leader = self.one_leader(everyone)
+        self.orphan_b()
+        self.assert_exactly_one_replicate(everyone, {})
+        records = self.etcd.records(self.prefix + "main/actions/")
+        self.assertEqual([r["who"] for r in records], [leader.coordination()["identity"]])
+
+        self.etcd.kill()
+        self.etcd.start()
+        self.etcd.login()
+        self.one_leader(everyone, 20)
+
+        with open(self.password_file + ".wrong", "w") as f:
+            f.write("not-the-password\n")
+        wrong_user = self.instances(
+            1, self.tls + f", auth: {{username: warden, password_file: {self.password_file}"
+                          ".wrong}", first=2)[0]
+        problem = self.unavailable_because(wrong_user)
+        self.assertIn("etcd user 'warden'", problem)
+        self.assertIn("authentication failed", problem)
+
+        other_ca = Certificates(os.path.join(self.tmp, "other-pki"), "other")
+        wrong_ca = self.instances(1, f", tls: {{ca_file: {other_ca.ca}, cert_file: "
+                                     f"{self.certs.client_cert}, key_file: "
+                                     f"{self.certs.client_key}}}" + self.auth, first=3)[0]
+        problem = self.unavailable_because(wrong_ca)
+        self.assertIn("TLS error", problem)
+        self.assertIn("certificate verify failed", problem)
+
+        no_certificate = self.instances(1, f", tls: {{ca_file: {self.certs.ca}}}" + self.auth,
+                                        first=4)[0]
+        problem = self.unavailable_because(no_certificate)
+        self.assertIn("TLS error", problem)
+        self.assertIn("bad certificate", problem)
+
+        common_name = self.instances(1, f", tls: {{ca_file: {self.certs.ca}, cert_file: "
+                                        f"{self.certs.cn_cert}, key_file: {self.certs.cn_key}}}"
+                                     + self.auth, first=5)[0]
+        self.assertIn("certificate without a CommonName", self.unavailable_because(common_name))
+
+        self.assertEqual(sorted(w.leader() for w in everyone), [0.0, 1.0])
+        for w in everyone + [wrong_user, wrong_ca, no_certificate, common_name]:
+            for text in (w.log_text(), w.get("/status")[1], w.metrics()):
+                self.assertNotIn("etcd-s3cret-pw", text)
+                self.assertNotIn("not-the-password", text)
 
 
 if __name__ == "__main__":

@@ -45,17 +45,54 @@ TEST_CASE("base64 rejects bad lengths, characters and padding in the middle") {
     CHECK_FALSE(base64_decode("Z=g="));
 }
 
-TEST_CASE("etcd endpoints are http://HOST:PORT; https and paths are refused with the reason") {
+TEST_CASE("etcd endpoints are http(s)://HOST:PORT; paths and credentials are refused") {
     auto plain = parse_etcd_endpoint("http://10.0.0.5:2379");
     REQUIRE(plain);
-    CHECK(*plain == etcd_endpoint{"10.0.0.5", 2379});
+    CHECK(*plain == etcd_endpoint{"10.0.0.5", 2379, false});
+    auto secure = parse_etcd_endpoint("https://etcd1.example:2379/");
+    REQUIRE(secure);
+    CHECK(*secure == etcd_endpoint{"etcd1.example", 2379, true});
     CHECK(parse_etcd_endpoint("http://[::1]:2379/"));
-    CHECK(parse_etcd_endpoint("https://10.0.0.5:2379").failure().message.find("TLS") !=
-          std::string::npos);
+    CHECK(parse_etcd_endpoint("ftp://10.0.0.5:2379")
+              .failure()
+              .message.find("expected http://HOST:PORT or https://HOST:PORT") != std::string::npos);
     CHECK_FALSE(parse_etcd_endpoint("10.0.0.5:2379"));
     CHECK_FALSE(parse_etcd_endpoint("http://10.0.0.5"));
     CHECK_FALSE(parse_etcd_endpoint("http://10.0.0.5:2379/v3"));
-    CHECK_FALSE(parse_etcd_endpoint("http://user:pw@10.0.0.5:2379"));
+    CHECK_FALSE(parse_etcd_endpoint("https://user:pw@10.0.0.5:2379"));
+}
+
+TEST_CASE("auth: a user and password buy a token; refusals never echo the password") {
+    auto call = authenticate_call("warden", "s3cret");
+    CHECK(call.path == "/v3/auth/authenticate");
+    CHECK(json::parse(call.body) == json{{"name", "warden"}, {"password", "s3cret"}});
+
+    auto token = parse_authenticate(recorded("authenticate-ok.json"));
+    REQUIRE(token);
+    CHECK(*token == "qzzBckKbaMeoAHqQ.16");
+
+    auto refused = parse_authenticate(recorded("authenticate-refused.json", 400));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.failure().message ==
+          "etcd refused the user and password: etcd answered HTTP 400: etcdserver: "
+          "authentication failed, invalid user ID or password");
+    CHECK(refused.failure().message.find("wrong") == std::string::npos);
+    CHECK_FALSE(parse_authenticate({200, R"({"header":{}})"}));
+    CHECK(parse_authenticate({412, R"({"error":"etcdserver: authentication is not enabled"})"})
+              .failure()
+              .message.find("authentication is not enabled") != std::string::npos);
+}
+
+TEST_CASE("auth: an expired or unknown token is told apart from other refusals") {
+    CHECK(auth_token_rejected(recorded("auth-token-invalid.json", 401)));
+    CHECK_FALSE(auth_token_rejected(recorded("permission-denied.json", 403)));
+    CHECK_FALSE(auth_token_rejected(recorded("range-empty.json")));
+    CHECK(parse_range(recorded("permission-denied.json", 403)).failure().message ==
+          "etcd answered HTTP 403: etcdserver: permission denied");
+    // The gateway's plain-text refusal of a client certificate with a CommonName says what to do.
+    auto common_name = parse_grant(recorded("gateway-common-name.txt", 400)).failure().message;
+    CHECK(common_name.find("HTTP 400") != std::string::npos);
+    CHECK(common_name.find("give warden a certificate without a CommonName") != std::string::npos);
 }
 
 TEST_CASE("a campaign puts the key with the lease only if it was never created, else reads it") {

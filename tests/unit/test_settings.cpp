@@ -89,16 +89,60 @@ TEST_CASE("coordination: etcd endpoints are http:// URLs, the ttl is at least 2 
     CHECK(parsed->coordination.endpoints.size() == 2);
     CHECK(parsed->coordination.prefix == "/w/");
     CHECK(parsed->coordination.ttl == milliseconds(3000));
-    CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [https://e:2379]}\n")
-              .find("key 'coordination.endpoints[0]': etcd endpoint 'https://e:2379': https (TLS) "
-                    "is not supported yet") != std::string::npos);
     CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [e:2379]}\n")
-              .find("expected http://HOST:PORT") != std::string::npos);
+              .find("key 'coordination.endpoints[0]': etcd endpoint 'e:2379': expected "
+                    "http://HOST:PORT") != std::string::npos);
     CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [http://e:2379], "
                                "ttl: 1s}\n")
               .find("ttl must be at least 2s") != std::string::npos);
     CHECK(failure_of(minimal + "coordination: {backend: etcd}\n")
               .find("backend etcd needs endpoints") != std::string::npos);
+}
+
+TEST_CASE("coordination: tls files must be readable and go with https, auth needs a user") {
+    auto secrets = [](const std::string& path) -> result<std::string> {
+        if (path == "/etc/warden/etcd.pw") return std::string("s3cret");
+        return error{"cannot read password file '" + path + "'"};
+    };
+    const std::string https = minimal +
+                              "coordination:\n  backend: etcd\n"
+                              "  endpoints: [https://etcd1:2379]\n";
+    auto parsed =
+        parse_settings(https +
+                           "  tls: {ca_file: /dev/null, cert_file: /dev/null, "
+                           "key_file: /dev/null}\n"
+                           "  auth: {username: warden, password_file: /etc/warden/etcd.pw}\n",
+                       "warden.yaml", secrets);
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    CHECK(parsed->coordination.tls.ca_file == "/dev/null");
+    CHECK(parsed->coordination.auth.username == "warden");
+    CHECK(parsed->coordination.auth.password == "s3cret");
+
+    CHECK(failure_of(https + "  tls: {ca_file: /missing/ca.pem}\n") ==
+          "warden.yaml:7:18: key 'coordination.tls.ca_file': cannot read '/missing/ca.pem': "
+          "No such file or directory");
+    CHECK(failure_of(https + "  tls: {cert_file: /dev/null}\n")
+              .find("cert_file and key_file go together") != std::string::npos);
+    CHECK(failure_of(minimal + "coordination: {backend: etcd, endpoints: [http://e:2379], "
+                               "tls: {ca_file: /dev/null}}\n")
+              .find("tls applies to https:// endpoints and none is configured") !=
+          std::string::npos);
+    auto no_user = parse_settings(https + "  auth: {password_file: /etc/warden/etcd.pw}\n",
+                                  "warden.yaml", secrets);
+    REQUIRE_FALSE(no_user);
+    CHECK(no_user.failure().message.find("etcd auth needs a username") != std::string::npos);
+    CHECK(no_user.failure().message.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("coordination settings compare passwords (by hash) so a changed secret reloads") {
+    auto with = [](std::string password) {
+        config::coordination_settings settings;
+        settings.auth.username = "warden";
+        settings.auth.password = std::move(password);
+        return settings;
+    };
+    CHECK(with("a") == with("a"));
+    CHECK_FALSE(with("a") == with("b"));
 }
 
 TEST_CASE("durations accept ms, s, m, h and decimals") {

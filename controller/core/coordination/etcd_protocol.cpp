@@ -66,10 +66,16 @@ result<json> document_of(const etcd_reply& reply) {
         for (auto& c : start) {
             if (static_cast<unsigned char>(c) < 0x20) c = ' ';
         }
+        // etcd's gateway answers this in plain text (CVE-2018-16886): say what to change.
+        auto hint = reply.body.starts_with("CommonName of client")
+                        ? " (with auth enabled etcd's gateway refuses client certificates that "
+                          "carry a CommonName: give warden a certificate without a CommonName "
+                          "and use coordination.auth)"
+                        : "";
         return error{
             fmt::format("etcd answered HTTP {} with a body that is not a JSON object: "
-                        "'{}'",
-                        reply.status, start)};
+                        "'{}'{}",
+                        reply.status, start, hint)};
     }
     auto problem = error_text(document);
     if (reply.status != 200 || !problem.empty()) {
@@ -132,28 +138,49 @@ bool succeeded(const json& txn) {
 
 result<etcd_endpoint> parse_etcd_endpoint(std::string_view url) {
     constexpr std::string_view http = "http://";
-    if (url.starts_with("https://")) {
+    constexpr std::string_view https = "https://";
+    bool tls = url.starts_with(https);
+    if (!tls && !url.starts_with(http)) {
         return error{
-            fmt::format("etcd endpoint '{}': https (TLS) is not supported yet; use an "
-                        "http:// endpoint on a trusted network",
-                        url)};
+            fmt::format("etcd endpoint '{}': expected http://HOST:PORT or https://HOST:PORT", url)};
     }
-    if (!url.starts_with(http)) {
-        return error{fmt::format("etcd endpoint '{}': expected http://HOST:PORT", url)};
-    }
-    auto rest = url.substr(http.size());
+    auto rest = url.substr(tls ? https.size() : http.size());
     if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
     if (rest.find('/') != std::string_view::npos || rest.find('@') != std::string_view::npos) {
         return error{
-            fmt::format("etcd endpoint '{}': expected http://HOST:PORT without a path "
+            fmt::format("etcd endpoint '{}': expected {}HOST:PORT without a path "
                         "or credentials",
-                        url)};
+                        url, tls ? https : http)};
     }
     auto parsed = parse_endpoint(rest);
     if (!parsed) {
         return error{fmt::format("etcd endpoint '{}': {}", url, parsed.failure().message)};
     }
-    return etcd_endpoint{parsed->host, parsed->port};
+    return etcd_endpoint{parsed->host, parsed->port, tls};
+}
+
+etcd_call authenticate_call(const std::string& user, const std::string& password) {
+    return call("/v3/auth/authenticate", {{"name", user}, {"password", password}});
+}
+
+result<std::string> parse_authenticate(const etcd_reply& reply) {
+    auto document = document_of(reply);
+    if (!document) {
+        return error{
+            fmt::format("etcd refused the user and password: {}", document.failure().message)};
+    }
+    auto token = document->find("token");
+    if (token == document->end() || !token->is_string() || token->get<std::string>().empty()) {
+        // etcd without auth enabled answers an authenticate call with an error, so an
+        // empty token is a reply this client does not understand.
+        return error{"etcd reply to authenticate carries no token"};
+    }
+    return token->get<std::string>();
+}
+
+bool auth_token_rejected(const etcd_reply& reply) {
+    // The gateway maps gRPC Unauthenticated (an expired or unknown token) to HTTP 401.
+    return reply.status == 401 || reply.body.find("invalid auth token") != std::string::npos;
 }
 
 etcd_call grant_call(std::chrono::seconds ttl) {

@@ -21,11 +21,11 @@
 
 namespace warden {
 
-// "http://10.0.0.5:2379" (a trailing "/" is allowed). https:// is refused: TLS is not
-// supported yet, and sending a lease over plain text to a TLS port would only time out.
+// "http://10.0.0.5:2379" or "https://etcd1:2379" (a trailing "/" is allowed).
 struct etcd_endpoint {
     std::string host;
     std::uint16_t port = 0;
+    bool tls = false;  // https://
     friend bool operator==(const etcd_endpoint&, const etcd_endpoint&) = default;
 };
 result<etcd_endpoint> parse_etcd_endpoint(std::string_view url);
@@ -70,6 +70,13 @@ struct fence_reply {
     bool held = false;
     std::optional<etcd_key_value> holder;  // not held: the key now (none: nobody holds it)
 };
+
+// etcd with auth enabled: a user and password buy a token, sent as the Authorization header
+// of every later call until etcd stops accepting it (auth_token_rejected), then bought again.
+etcd_call authenticate_call(const std::string& user, const std::string& password);
+// The token; the error never contains the password (it is only in the request).
+result<std::string> parse_authenticate(const etcd_reply& reply);
+bool auth_token_rejected(const etcd_reply& reply);
 
 etcd_call grant_call(std::chrono::seconds ttl);
 etcd_call keepalive_call(std::int64_t lease);
