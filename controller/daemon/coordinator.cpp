@@ -55,8 +55,11 @@ etcd_client coordinator::make_client(std::chrono::milliseconds timeout) const {
 void coordinator::set_clusters(const std::vector<std::string>& clusters,
                                std::chrono::milliseconds shortest_poll_interval) {
     std::lock_guard lock(mutex_);
-    round_interval_ = std::min({settings_.ttl / 3, std::chrono::milliseconds(1000),
-                                std::max(shortest_poll_interval, std::chrono::milliseconds(100))});
+    // Half a poll interval: etcd revokes an expired lease up to 500 ms late (its lessor checks
+    // twice a second), so a round per poll interval would miss "ttl + poll_interval".
+    round_interval_ =
+        std::min({settings_.ttl / 3, std::chrono::milliseconds(1000),
+                  std::max(shortest_poll_interval / 2, std::chrono::milliseconds(100))});
     std::map<std::string, cluster_entry> next;
     for (const auto& name : clusters) {
         auto found = clusters_.find(name);

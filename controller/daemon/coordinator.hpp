@@ -43,8 +43,8 @@ class coordinator {
     coordinator& operator=(const coordinator&) = delete;
 
     const config::coordination_settings& settings() const { return settings_; }
-    // Campaign rounds run every min(ttl/3, 1 s, shortest poll interval): a follower takes a
-    // dead leader's clusters within about ttl + one poll interval.
+    // Campaign rounds run every min(ttl/3, 1 s, half the shortest poll interval): a follower
+    // takes a dead leader's clusters within ttl + one poll interval.
     void set_clusters(const std::vector<std::string>& clusters,
                       std::chrono::milliseconds shortest_poll_interval);
     void start();

@@ -164,6 +164,31 @@ class WardenTestCase(unittest.TestCase):
         return last  # pragma: no cover
 
 
+def write_mixed_keys(pipe, keys: int, stem: str, ttl: Callable[[int], Optional[int]]) -> None:
+    """Queues `keys` keys of every type (string, hash, list, set, zset; every 7th with a hash
+    tag shared by 500 keys) on a non-transactional pipeline, executing every 1,000;
+    ttl(i) gives key i's EXPIRE in seconds or None."""
+    for i in range(keys):
+        kind = i % 5
+        key = f"{{user{i % 500}}}:{stem}{i}" if i % 7 == 0 else f"{stem}{i}"
+        if kind == 0:
+            pipe.set(key, f"token-{i}")
+        elif kind == 1:
+            pipe.hset(key, mapping={"uid": i, "agent": "x" * (i % 40)})
+        elif kind == 2:
+            pipe.rpush(key, *range(i % 10 + 1))
+        elif kind == 3:
+            pipe.sadd(key, *[f"m{j}" for j in range(i % 8 + 1)])
+        else:
+            pipe.zadd(key, {f"z{j}": j for j in range(i % 6 + 1)})
+        seconds = ttl(i)
+        if seconds is not None:
+            pipe.expire(key, seconds)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
 def read_value(pipe, key: bytes, kind: bytes) -> None:
     """Queues the read of a whole value of `kind` (TYPE's reply) on a pipeline."""
     if kind == b"string":

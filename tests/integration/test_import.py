@@ -21,7 +21,7 @@ import unittest
 from redis.cluster import RedisCluster
 
 from common import (WARDEN_BIN, Cluster, Standalone, WardenTestCase, logical_snapshot, run_warden,
-                    wait_until, write_secret)
+                    wait_until, write_mixed_keys, write_secret)
 
 PASSWORD = "import-Cluster-Pw-3"
 SOURCE_PASSWORD = "import-Source-Pw-9"
@@ -38,26 +38,10 @@ def add_short_lived(r) -> list[bytes]:
 
 
 def load_source(r, keys: int) -> None:
-    pipe = r.pipeline(transaction=False)
-    for i in range(keys):
-        kind = i % 5
-        key = f"{{user{i % 500}}}:t{i}" if i % 7 == 0 else f"t{i}"
-        if kind == 0:
-            pipe.set(key, f"token-{i}")
-        elif kind == 1:
-            pipe.hset(key, mapping={"uid": i, "agent": "x" * (i % 40)})
-        elif kind == 2:
-            pipe.rpush(key, *range(i % 10 + 1))
-        elif kind == 3:
-            pipe.sadd(key, *[f"m{j}" for j in range(i % 8 + 1)])
-        else:
-            pipe.zadd(key, {f"z{j}": j for j in range(i % 6 + 1)})
-        if i % 2 == 0:
-            pipe.expire(key, 3600 + i % 7200)  # half carry a TTL of 1-3 hours
-        if i % 1000 == 999:
-            pipe.execute()
-    pipe.xadd("events", {"login": "alice"})
-    pipe.execute()
+    # Half carry a TTL of 1-3 hours.
+    write_mixed_keys(r.pipeline(transaction=False), keys, "t",
+                     lambda i: 3600 + i % 7200 if i % 2 == 0 else None)
+    r.xadd("events", {"login": "alice"})
 
 
 class NewerRedisSource:

@@ -14,7 +14,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from common import (WARDEN_BIN, Cluster, WardenTestCase, harness, logical_snapshot, run_warden,
-                    wait_until)
+                    wait_until, write_mixed_keys)
 
 PASSWORD = "rebalance-Pw-7"
 KEYS = 200000        # the main test: every key survives a rebalance onto an empty master
@@ -29,25 +29,7 @@ def client(c: Cluster, decode: bool = False) -> RedisCluster:
 
 def load(c: Cluster, keys: int = KEYS) -> None:
     rc = client(c, decode=True)
-    pipe = rc.pipeline()
-    for i in range(keys):
-        kind = i % 5
-        key = f"{{user{i % 500}}}:k{i}" if i % 7 == 0 else f"k{i}"
-        if kind == 0:
-            pipe.set(key, f"v{i}")
-        elif kind == 1:
-            pipe.hset(key, mapping={"a": i, "b": "x" * (i % 50)})
-        elif kind == 2:
-            pipe.rpush(key, *range(i % 10 + 1))
-        elif kind == 3:
-            pipe.sadd(key, *[f"m{j}" for j in range(i % 8 + 1)])
-        else:
-            pipe.zadd(key, {f"z{j}": j for j in range(i % 6 + 1)})
-        if i % 3 == 0:
-            pipe.expire(key, 3600)
-        if i % 1000 == 999:
-            pipe.execute()
-    pipe.execute()
+    write_mixed_keys(rc.pipeline(), keys, "k", lambda i: 3600 if i % 3 == 0 else None)
     big = rc.pipeline()
     for _ in range(10):
         big.rpush("biglist", *["y" * 1000] * 1000)  # 10 x 1 MB
