@@ -91,6 +91,10 @@ void cluster_monitor::run() {
         std::atomic<bool>& flag;
         ~mark_finished() { flag = true; }
     } finished_on_exit{finished_};
+    // A follower looks at the coordinator every 100 ms between polls: when it wins the lease
+    // it polls (and may act) at once instead of up to a poll interval later.
+    auto slice = coordination_.settings().backend == "none" ? std::chrono::milliseconds(1000)
+                                                            : std::chrono::milliseconds(100);
     while (true) {
         auto started = std::chrono::steady_clock::now();
         poll_once();
@@ -98,11 +102,18 @@ void cluster_monitor::run() {
         auto next = started + settings_.poll_interval;
         while (!stop_ && std::chrono::steady_clock::now() < next) {
             heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
-            wake_.wait_until(
-                lock, std::min(next, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+            wake_.wait_until(lock, std::min(next, std::chrono::steady_clock::now() + slice));
+            lock.unlock();
+            bool gained = leadership_gained();
+            lock.lock();
+            if (gained) break;
         }
         if (stop_) return;
     }
+}
+
+bool cluster_monitor::leadership_gained() const {
+    return !led_at_last_poll_ && coordination_.status(settings_.name).may_act;
 }
 
 void cluster_monitor::poll_once() {
@@ -149,6 +160,7 @@ void cluster_monitor::audit(const topology& cluster) {
 
 leadership_status cluster_monitor::follow_coordination() {
     auto lead = coordination_.status(settings_.name);
+    led_at_last_poll_ = lead.may_act;
     std::vector<finding> findings;
     if (lead.coordinated && !lead.available) {
         findings.push_back({"coordination_unavailable",

@@ -47,6 +47,7 @@ class cluster_monitor {
     // Leadership as the coordinator sees it now: published, and coordination_unavailable
     // tracked like any finding (one log line when it appears and when it clears).
     leadership_status follow_coordination();
+    bool leadership_gained() const;  // the lease was won since the last poll
     void consider_healing(const heal_plan& plan, const leadership_status& lead);
     void report_plan_change(const heal_plan& plan, const leadership_status& lead);
     bool grace_elapsed(const heal_action& action, wall_time now) const;
@@ -63,6 +64,7 @@ class cluster_monitor {
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stop_ = false;
+    std::atomic<bool> led_at_last_poll_{false};  // written by the poll, read between polls
     std::thread thread_;
 
     executor::heal_target heal_target_;
