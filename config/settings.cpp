@@ -152,9 +152,12 @@ etcd_tls_settings read_etcd_tls(const yaml_cursor& at) {
     return tls;
 }
 
+// What counts as TLS is parse_etcd_endpoint's to say (the endpoints are validated already).
 bool any_https(const std::vector<std::string>& endpoints) {
-    return std::any_of(endpoints.begin(), endpoints.end(),
-                       [](const std::string& url) { return url.starts_with("https://"); });
+    return std::any_of(endpoints.begin(), endpoints.end(), [](const std::string& url) {
+        auto parsed = parse_etcd_endpoint(url);
+        return parsed && parsed->tls;
+    });
 }
 
 std::optional<std::string> password_hash(const auth_settings& auth) {
