@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <thread>
 
 #include "controller/core/audit/sha256.hpp"
+#include "controller/core/compat/server_version.hpp"
 #include "probes/connection.hpp"
 #include "probes/probe_exchange.hpp"
 
@@ -17,10 +19,16 @@ bool is_secret(const std::string& name) {
     return name == "requirepass" || name == "masterauth";
 }
 
+// Only a fallback for a node whose INFO is denied: 3.2 says "unknown command 'ACL'", 4.0-5.0
+// "unknown command `ACL`, with args...", 6.x "Unknown subcommand ... 'DRYRUN'" (capital U),
+// 7.0 "unknown subcommand 'DRYRUN'".
 bool unknown_command(const resp_value& reply) {
-    return reply.type == resp_type::error &&
-           (reply.text.find("unknown command") != std::string::npos ||
-            reply.text.find("unknown subcommand") != std::string::npos);
+    if (reply.type != resp_type::error) return false;
+    std::string lower = reply.text;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char letter) { return static_cast<char>(std::tolower(letter)); });
+    return lower.find("unknown command") != std::string::npos ||
+           lower.find("unknown subcommand") != std::string::npos;
 }
 
 void note_unreadable(security_probe& probe, const std::string& what, const resp_value& reply) {
@@ -66,7 +74,7 @@ std::vector<command> first_round() {
     return commands;
 }
 
-// Returns whether the node has ACLs (Redis 6+).
+// Returns whether the node answered ACL WHOAMI (Redis 6+, and the right to run it).
 bool take_first_round(security_probe& probe, std::vector<resp_value>& replies) {
     const auto& names = audited_config();
     for (std::size_t i = 0; i < names.size(); ++i) take_config_reply(probe, names[i], replies[i]);
@@ -97,6 +105,7 @@ bool take_first_round(security_probe& probe, std::vector<resp_value>& replies) {
 // Redis 6: judge each user's ACL LIST rules instead of asking the server.
 void rights_from_rules(security_probe& probe, const std::vector<std::string>& users) {
     probe.command_rights.clear();
+    if (users.empty()) return;
     if (probe.acl_list.empty()) {
         probe.unreadable.push_back("ACL LIST: needed for command rights before Redis 7");
         return;
@@ -134,7 +143,7 @@ void check_rights_with_acl(security_probe& probe, redis_connection& connection,
             } else if (reply.type == resp_type::string) {
                 probe.command_rights[user][display_name(dangerous)] = false;  // the reason
             } else if (unknown_command(reply)) {
-                rights_from_rules(probe, users);  // Redis 6: no DRYRUN
+                rights_from_rules(probe, users);  // INFO denied and no DRYRUN: Redis 6
                 return;
             } else if (reply.text.find("not found") == std::string::npos) {
                 note_unreadable(probe, "ACL DRYRUN", reply);
@@ -180,10 +189,17 @@ security_probe probe_node(const std::string& address, const security_request& re
         return probe;
     }
     probe.reachable = true;
-    if (take_first_round(probe, *replies)) {
-        check_rights_with_acl(probe, *connection, request);
-    } else {
-        check_rights_by_renames(probe, *connection);
+    bool answered_acl = take_first_round(probe, *replies);
+    switch (command_rights_method_for(server_version_of(probe.info), answered_acl)) {
+        case command_rights_method::acl_dryrun:
+            check_rights_with_acl(probe, *connection, request);
+            break;
+        case command_rights_method::acl_rules:
+            rights_from_rules(probe, users_to_check(probe, request.policy));
+            break;
+        case command_rights_method::renamed_commands:
+            check_rights_by_renames(probe, *connection);
+            break;
     }
     return probe;
 }

@@ -131,13 +131,17 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
             return exit_failure;
         }
     }
+    int open_code = exit_ok;
     if (!open_slots.empty()) {
+        // Slots that cannot be finished are reported; the orphans are still covered.
         if (auto trouble = finish_open_slots(reading.report.cluster_topology, target)) {
-            return fail(exit_failure, "could not finish the open slots: " + *trouble);
+            std::fprintf(stderr, "redis-warden heal: could not finish the open slots: %s\n",
+                         trouble->c_str());
+            open_code = exit_failure;
         }
-        if (reading.plan.actions.empty()) return unmet_code;
+        if (reading.plan.actions.empty()) return std::max(unmet_code, open_code);
     }
-    return std::max(carry_out(reading.plan, target), unmet_code);
+    return std::max({carry_out(reading.plan, target), unmet_code, open_code});
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ executor::mover_settings mover_settings_of(const cluster_target& target,
     settings.parallel =
         options.parallel > 0 ? options.parallel : static_cast<int>(std::min<std::size_t>(pairs, 8));
     settings.replace = options.replace;
+    settings.move_method = parse_move_method(options.move_method).value();  // checked by CLI11
     return settings;
 }
 
@@ -79,6 +80,17 @@ void report_progress(const executor::mover_progress& progress, int total, double
     } else {
         std::fprintf(stderr, "%s\n", line.c_str());
     }
+}
+
+// How each move's keys travel, from its source's version (read before touching anything).
+std::optional<std::string> choose_methods(rebalance_plan& plan,
+                                          const executor::mover_settings& settings) {
+    for (auto& move : plan.moves) {
+        auto choice = executor::move_method_for(move.source_address, settings);
+        if (!choice) return choice.failure().message;
+        move.method = *choice;
+    }
+    return std::nullopt;
 }
 
 // Keys each move carries: one pipelined CLUSTER COUNTKEYSINSLOT per slot on the source.
@@ -177,6 +189,9 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
     const auto& cluster = settled.report.cluster_topology;
     auto plan = make_plan(cluster, options);
     if (!plan) return fail(exit_usage, plan.failure().message);
+    if (auto trouble = choose_methods(*plan, mover_settings_of(target, options, 1))) {
+        return fail(exit_failure, *trouble);
+    }
     count_keys(*plan, target);
     std::fputs(describe_rebalance(*plan, cluster).c_str(), stdout);
     if (options.dry_run || plan->moves.empty()) return exit_ok;
@@ -220,6 +235,12 @@ void add_rebalance_command(CLI::App& app, rebalance_options& options) {
     command->add_option("--move", options.move_slots, "slots to move, e.g. 0-99,200");
     command->add_option("--to", options.to, "with --move: the master that gets them");
     command->add_option("--from", options.from, "with --move: only slots this master serves");
+    command
+        ->add_option("--move-method", options.move_method,
+                     "how keys move: auto (MIGRATE, or client-side where MIGRATE cannot "
+                     "authenticate: Redis before 4.0.7 with a password), migrate, client")
+        ->check(CLI::IsMember({"auto", "migrate", "client"}))
+        ->capture_default_str();
     command->add_flag("--replace", options.replace,
                       "on BUSYKEY, let the source's copy overwrite the target's");
     command

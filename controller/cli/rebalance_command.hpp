@@ -24,6 +24,7 @@ struct rebalance_options : target_options {
     std::string to;
     std::string from;
     bool replace = false;
+    std::string move_method = "auto";  // auto | migrate | client
     bool dry_run = false;
     bool yes = false;
     int settle_timeout_ms = 30000;

@@ -1,8 +1,11 @@
 // Moves slots between masters (rebalance, manual reshard) and finishes slots a killed run
 // left open. Per chunk of slots of one source -> target pair: SETSLOT IMPORTING on the
-// target, MIGRATING on the source (pipelined for the whole chunk), then per slot
-// GETKEYSINSLOT + MIGRATE ... KEYS in batches, then SETSLOT NODE on target, source and every
-// other master (pipelined). Independent pairs run in parallel.
+// target, MIGRATING on the source (pipelined for the whole chunk), then per slot the keys
+// (MIGRATE, or client-side copies where MIGRATE cannot authenticate: key_movers.hpp), then
+// SETSLOT NODE on target, source and every other master (pipelined). Independent pairs run
+// in parallel. A chunk that fails closes what it opened: slots whose keys all moved are
+// assigned, a slot none of whose keys moved is set STABLE again on both sides, a slot half
+// moved is finished client-side; only what cannot be reached stays open (and is named).
 #pragma once
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/planner/move_method.hpp"
 #include "controller/core/planner/rebalance_plan.hpp"
 #include "controller/core/topology/topology.hpp"
 #include "probes/poll.hpp"
@@ -26,6 +30,8 @@ struct mover_settings {
     int parallel = 8;                                 // chunks in flight at once
     int chunk_slots = 64;                             // slots opened together per pair
     bool replace = false;  // MIGRATE ... REPLACE (BUSYKEY otherwise stops)
+    // How finish_open_slots moves keys (run_moves follows each move's planned method).
+    move_method_request move_method = move_method_request::automatic;
 };
 
 struct mover_progress {
@@ -42,17 +48,25 @@ using mover_log = std::function<void(const std::string&)>;
 using master_directory = std::vector<std::pair<std::string, std::string>>;
 master_directory masters_of(const topology& cluster);
 
+// How keys should leave this source: reads its INFO server (version) and applies
+// choose_move_method with settings' request and credentials.
+result<move_method_choice> move_method_for(const std::string& source_address,
+                                           const mover_settings& settings);
+
 // Runs the moves; the first failure stops everything and is returned (named: slot, nodes,
-// Redis' reply). Slots finished before stay finished; at most a chunk stays open, and the
+// Redis' reply, and what was done with the chunk it hit). Slots finished before stay
+// finished; a slot stays open only when the nodes to close it cannot be reached, and the
 // next run finishes it (finish_open_slots).
 std::optional<std::string> run_moves(const rebalance_plan& plan, const master_directory& masters,
                                      const mover_settings& settings, mover_progress& progress,
                                      const stop_flag& should_stop, const mover_log& log);
 
 // Finishes every slot left MIGRATING/IMPORTING (by a killed rebalance): keys still on the
-// source move to the target (REPLACE: the source's copy is the current one), then the slot
-// is assigned to the target everywhere. An IMPORTING side without a MIGRATING source had
-// no key moved yet: it is made STABLE again and the slot stays with its owner.
+// source move to the target (REPLACE: the source's copy is the current one; client-side
+// where MIGRATE cannot authenticate, or when MIGRATE fails), then the slot is assigned to the
+// target everywhere. An IMPORTING side without a MIGRATING source had no key moved yet: it is
+// made STABLE again and the slot stays with its owner. Every slot is tried; the failures
+// come back together ("slot 4096: ...; slot 4097: ..."), so a caller can act on the rest.
 std::optional<std::string> finish_open_slots(const topology& cluster,
                                              const mover_settings& settings,
                                              mover_progress& progress, const mover_log& log);

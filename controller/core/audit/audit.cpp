@@ -210,6 +210,18 @@ std::map<std::string, bool> rights_from_acl_rules(const acl_user& user) {
     return rights;
 }
 
+command_rights_method command_rights_method_for(const std::optional<server_version>& version,
+                                                bool answered_acl_whoami) {
+    if (!version) {
+        return answered_acl_whoami ? command_rights_method::acl_dryrun
+                                   : command_rights_method::renamed_commands;
+    }
+    auto can = capabilities_of(*version);
+    if (can.acl_dryrun) return command_rights_method::acl_dryrun;
+    if (can.acl) return command_rights_method::acl_rules;
+    return command_rights_method::renamed_commands;
+}
+
 std::vector<std::string> users_to_check(const security_probe& probe, const audit_policy& policy) {
     if (!policy.client_users.empty()) return policy.client_users;
     std::vector<std::string> users;

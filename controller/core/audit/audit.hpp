@@ -5,9 +5,11 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "controller/core/compat/server_version.hpp"
 #include "controller/core/health/findings.hpp"
 #include "controller/core/snapshot.hpp"
 #include "controller/core/topology/topology.hpp"
@@ -42,6 +44,14 @@ std::vector<acl_user> parse_acl_list(const std::vector<std::string>& lines);
 // ACL LIST rules, applied in order as Redis does (last matching rule wins): allcommands /
 // nocommands, +@category / -@category, +command / -command, +command|subcommand.
 std::map<std::string, bool> rights_from_acl_rules(const acl_user& user);
+
+// How the security poll learns what a user may run: ACL DRYRUN (7.0+), the user's ACL LIST
+// rules (6.x), or, before ACLs, which dangerous commands are renamed away. Decided by the
+// server's version; only when INFO was denied (no version) by whether ACL WHOAMI answered,
+// and then a DRYRUN "unknown subcommand" reply still falls back to the rules.
+enum class command_rights_method { acl_dryrun, acl_rules, renamed_commands };
+command_rights_method command_rights_method_for(const std::optional<server_version>& version,
+                                                bool answered_acl_whoami);
 
 // Which users the security poll should check with ACL DRYRUN on this node.
 std::vector<std::string> users_to_check(const security_probe& probe, const audit_policy& policy);

@@ -75,27 +75,6 @@ std::optional<int> dump_rdb_version(std::string_view payload) {
     return static_cast<int>(low | (high << 8));
 }
 
-std::string oldest_redis_reading(int rdb_version) {
-    switch (rdb_version) {
-        case 6:
-            return "2.6";
-        case 7:
-            return "3.2";
-        case 8:
-            return "4.0";
-        case 9:
-            return "5.0";
-        case 10:
-            return "7.0";
-        case 11:
-            return "7.2";
-        case 12:
-            return "7.4";
-        default:
-            return "";
-    }
-}
-
 namespace {
 
 // One bracket expression at pattern[0] == '['; advances `pattern` past it.

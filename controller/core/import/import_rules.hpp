@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "controller/core/compat/server_version.hpp"  // oldest_redis_reading
 #include "controller/core/result.hpp"
 
 namespace warden {
@@ -42,8 +43,6 @@ std::optional<std::int64_t> restore_ttl(std::int64_t pttl, std::int64_t read_ms,
 
 // ---- DUMP payloads: <serialized value><2-byte RDB version, little endian><8-byte CRC64>
 std::optional<int> dump_rdb_version(std::string_view payload);
-// "7.0" for RDB 10: the oldest Redis that reads that payload version (empty when unknown).
-std::string oldest_redis_reading(int rdb_version);
 
 // ---- SCAN MATCH patterns, as Redis' stringmatchlen: * ? [abc] [^a] [a-z] and \ escapes.
 // For --verify --sample, which draws keys with RANDOMKEY and keeps those that match.

@@ -236,6 +236,28 @@ result<rebalance_plan> plan_manual_move(const topology& cluster, const std::stri
     return plan;
 }
 
+namespace {
+
+// One line per distinct method and reason: "keys move with client-side copies (WATCH, DUMP,
+// RESTORE, MULTI/DEL; 3 move(s)): MIGRATE on Redis 3.2.13 cannot authenticate ...".
+std::string describe_move_methods(const rebalance_plan& plan) {
+    std::map<std::pair<move_method, std::string>, int> methods;
+    for (const auto& move : plan.moves) ++methods[{move.method.method, move.method.reason}];
+    std::string text;
+    for (const auto& [method, moves] : methods) {
+        const auto& [how, reason] = method;
+        if (how == move_method::migrate && reason.empty()) continue;
+        text += fmt::format("  move method: {}{} for {} move(s){}{}\n", move_method_name(how),
+                            how == move_method::client
+                                ? " (WATCH + DUMP + PTTL, ASKING + RESTORE, MULTI + DEL + EXEC)"
+                                : "",
+                            moves, reason.empty() ? "" : ": ", reason);
+    }
+    return text;
+}
+
+}  // namespace
+
 std::string describe_rebalance(const rebalance_plan& plan, const topology& cluster) {
     if (plan.moves.empty()) return "rebalance plan: nothing to move\n";
     std::string text = fmt::format("rebalance plan: {} slot(s) in {} move(s)\n", plan.slots_moved,
@@ -255,6 +277,7 @@ std::string describe_rebalance(const rebalance_plan& plan, const topology& clust
                             move.target_address, move.slot_count,
                             move.keys ? std::to_string(*move.keys) : std::string("?"), ranges);
     }
+    text += describe_move_methods(plan);
     if (!plan.targets.empty()) {
         text += "  targets:";
         for (const auto& [id, slots] : plan.targets) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controller/core/parse/cluster_nodes.hpp"
+#include "controller/core/planner/move_method.hpp"
 #include "controller/core/result.hpp"
 #include "controller/core/topology/topology.hpp"
 
@@ -27,6 +28,7 @@ struct slot_move {
     std::vector<slot_range> slots;  // ascending, merged ranges
     int slot_count = 0;
     std::optional<long long> keys;  // filled by the shell when cheap to count
+    move_method_choice method;      // filled by the shell from the source's version
     friend bool operator==(const slot_move&, const slot_move&) = default;
 };
 
@@ -51,7 +53,8 @@ result<std::vector<slot_range>> parse_slot_list(std::string_view text);
 // A node named by id, unique id prefix (at least 4 characters) or address; errors say why.
 result<std::string> resolve_node(const topology& cluster, std::string_view name);
 
-// The plan as a table: source, target, slot ranges, slots.
+// The plan as a table: source, target, slot ranges, slots; then how keys move (and why,
+// when not plain MIGRATE).
 std::string describe_rebalance(const rebalance_plan& plan, const topology& cluster);
 
 }  // namespace warden

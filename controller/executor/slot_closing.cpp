@@ -1,0 +1,131 @@
+#include "controller/executor/slot_closing.hpp"
+
+#include <fmt/format.h>
+
+#include "controller/executor/key_movers.hpp"
+#include "probes/probe_exchange.hpp"
+
+namespace warden::executor {
+namespace {
+
+using probes::redis_connection;
+using probes::resp_type;
+
+// Target: STABLE, then how many keys of the slot it holds.
+result<long long> stabilize_target(redis_connection& target, int slot) {
+    auto replies = target.pipeline(
+        {setslot(slot, "STABLE", ""), {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}});
+    if (auto trouble = expect_ok(replies, "SETSLOT STABLE", target.address())) {
+        return error{*trouble};
+    }
+    return replies->back().integer;
+}
+
+}  // namespace
+
+std::string slot_list(const std::vector<int>& slots) {
+    std::string text;
+    for (std::size_t i = 0; i < slots.size();) {
+        std::size_t end = i;
+        while (end + 1 < slots.size() && slots[end + 1] == slots[end] + 1) ++end;
+        if (!text.empty()) text += ",";
+        text += end == i ? std::to_string(slots[i]) : fmt::format("{}-{}", slots[i], slots[end]);
+        i = end + 1;
+    }
+    return text;
+}
+
+std::optional<std::string> assign_slots(const std::vector<int>& slots, const slot_ends& ends,
+                                        pair_link& link, const master_directory& masters,
+                                        const mover_settings& settings) {
+    auto nodes = setslots(slots, "NODE", ends.target_id);
+    if (auto trouble =
+            expect_ok(link.target.pipeline(nodes), "SETSLOT NODE", link.target.address())) {
+        return trouble;
+    }
+    if (auto trouble =
+            expect_ok(link.source.pipeline(nodes), "SETSLOT NODE", link.source.address())) {
+        return trouble;
+    }
+    for (const auto& [id, address] : masters) {
+        if (id == ends.target_id || id == ends.source_id) continue;
+        auto other = redis_connection::open(address, settings.auth, settings.timeout);
+        if (!other) return other.failure().message;
+        if (auto trouble = expect_ok(other->pipeline(nodes), "SETSLOT NODE", address)) {
+            return trouble;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> finish_slot(int slot, const slot_ends& ends, move_method method,
+                                       const master_directory& masters,
+                                       const mover_settings& settings, mover_progress& progress,
+                                       const mover_log& log) {
+    auto link = connect_pair(ends.source_address, ends.target_address, settings);
+    if (!link) return link.failure().message;
+    // A target that already took the slot (a run killed between SETSLOT NODE on the target
+    // and on the source) says "already the owner": it accepts the keys anyway.
+    auto importing = link->target.call(setslot(slot, "IMPORTING", ends.source_id));
+    if (!importing) return importing.failure().message;
+    if (importing->type == resp_type::error &&
+        importing->text.find("already the owner") == std::string::npos) {
+        return fmt::format("{}: SETSLOT IMPORTING refused: {}", link->target.address(),
+                           probes::one_line(importing->text));
+    }
+    slot_job job{slot, true};  // the source's copy is the current one
+    long long moved = 0;
+    auto trouble = move_slot_keys(method, *link, job, settings, progress, log, moved);
+    if (trouble && method == move_method::migrate) {
+        log(fmt::format("slot {}: MIGRATE failed ({}); moving the rest client-side", slot,
+                        *trouble));
+        trouble = move_slot_keys(move_method::client, *link, job, settings, progress, log, moved);
+    }
+    if (trouble) return trouble;
+    return assign_slots({slot}, ends, *link, masters, settings);
+}
+
+std::optional<std::string> close_unstarted(const std::vector<int>& slots, const slot_ends& ends,
+                                           const master_directory& masters,
+                                           const mover_settings& settings, mover_progress& progress,
+                                           const mover_log& log) {
+    if (slots.empty()) return std::nullopt;
+    auto link = connect_pair(ends.source_address, ends.target_address, settings);
+    if (!link) {
+        return fmt::format("slot(s) {} left open: {}", slot_list(slots), link.failure().message);
+    }
+    std::vector<int> closed;
+    std::vector<std::string> troubles;
+    for (int slot : slots) {
+        auto held = stabilize_target(link->target, slot);
+        if (!held) {
+            troubles.push_back(fmt::format("slot {}: {}", slot, held.failure().message));
+            continue;
+        }
+        if (*held > 0) {
+            log(
+                fmt::format("slot {}: clients wrote {} key(s) to the target meanwhile: finishing "
+                            "it forward",
+                            slot, *held));
+            if (auto trouble = finish_slot(slot, ends, move_method::client, masters, settings,
+                                           progress, log)) {
+                troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));
+            }
+            continue;
+        }
+        if (auto trouble = expect_ok(link->source.pipeline({setslot(slot, "STABLE", "")}),
+                                     "SETSLOT STABLE", link->source.address())) {
+            troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));
+            continue;
+        }
+        closed.push_back(slot);
+    }
+    if (!closed.empty()) {
+        log(fmt::format("slot(s) {}: no key had moved; set STABLE again on {} and {}",
+                        slot_list(closed), ends.source_address, ends.target_address));
+    }
+    if (troubles.empty()) return std::nullopt;
+    return fmt::format("left open: {}", fmt::join(troubles, "; "));
+}
+
+}  // namespace warden::executor
