@@ -34,8 +34,26 @@ std::string render(const check_report& report, const std::string& format) {
     return render_text(report);
 }
 
+// What a newer server printed that this build does not know is kept and ignored: say so on
+// stderr, once per name, so stdout (JSON, nagios) stays the contract.
+void note_unknown(const topology& cluster) {
+    for (const auto& flag : cluster.unknown_flags) {
+        std::fprintf(stderr,
+                     "note: CLUSTER NODES flag '%s' is not known to this redis-warden (a newer "
+                     "server?); kept and ignored\n",
+                     flag.c_str());
+    }
+    for (const auto& field : cluster.unknown_address_fields) {
+        std::fprintf(stderr,
+                     "note: CLUSTER NODES address field '%s' is not known to this redis-warden "
+                     "(a newer server?); kept and ignored\n",
+                     field.c_str());
+    }
+}
+
 int report_on(const snapshot& observed, const analysis_policy& policy, const std::string& format) {
     auto report = analyze(observed, policy);
+    note_unknown(report.cluster_topology);
     if (report.health.status != severity::unknown) {
         std::fputs(render(report, format).c_str(), stdout);
         return static_cast<int>(report.health.status);

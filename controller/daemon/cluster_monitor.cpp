@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "probes/poll.hpp"
 #include "probes/security_poll.hpp"
 
@@ -44,6 +46,21 @@ action_record record_of(const heal_action& action) {
     record.what = describe_action(action);
     record.started = unix_seconds_now();
     return record;
+}
+
+// A flag (or address field) a newer server prints is kept and ignored: say so once per name
+// per monitor.
+void log_unknown_once(const std::string& cluster, const topology& merged,
+                      std::set<std::string>& logged) {
+    auto log = [&](const char* what, const std::string& name) {
+        if (!logged.insert(fmt::format("{} {}", what, name)).second) return;
+        spdlog::warn(
+            "cluster={} CLUSTER NODES {} '{}' is not known to this redis-warden (a newer "
+            "server?); kept and ignored",
+            cluster, what, name);
+    };
+    for (const auto& flag : merged.unknown_flags) log("flag", flag);
+    for (const auto& field : merged.unknown_address_fields) log("address field", field);
 }
 
 }  // namespace
@@ -121,6 +138,7 @@ void cluster_monitor::poll_once() {
     auto observed = probes::poll_cluster(heal_target_.request);
     observed.cluster_name = settings_.name;
     auto reading = executor::plan_for(analyze(observed, heal_target_.analysis), heal_target_);
+    log_unknown_once(settings_.name, reading.report.cluster_topology, unknown_logged_);
     auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     auto now = std::chrono::system_clock::now();

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "config/settings.hpp"
@@ -73,6 +74,7 @@ class cluster_monitor {
     active_findings audit_active_;
     std::optional<std::chrono::steady_clock::time_point> last_audit_;
     std::string last_skip_;
+    std::set<std::string> unknown_logged_;  // flags/fields of a newer server, logged once
     std::atomic<bool> acting_{false};
     // Declared last: destroyed (stop requested, joined) before what the action uses.
     std::jthread actor_;

@@ -85,8 +85,9 @@ std::optional<std::string> finish_slot(int slot, const slot_ends& ends, move_met
     return assign_slots({slot}, ends, *link, masters, settings);
 }
 
-std::optional<std::string> close_unstarted(const std::vector<int>& slots, const slot_ends& ends,
-                                           const master_directory& masters,
+std::optional<std::string> close_unstarted(const std::vector<int>& slots,
+                                           const std::vector<long long>& keys_before,
+                                           const slot_ends& ends, const master_directory& masters,
                                            const mover_settings& settings, mover_progress& progress,
                                            const mover_log& log) {
     if (slots.empty()) return std::nullopt;
@@ -96,17 +97,18 @@ std::optional<std::string> close_unstarted(const std::vector<int>& slots, const 
     }
     std::vector<int> closed;
     std::vector<std::string> troubles;
-    for (int slot : slots) {
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        int slot = slots[i];
         auto held = stabilize_target(link->target, slot);
         if (!held) {
             troubles.push_back(fmt::format("slot {}: {}", slot, held.failure().message));
             continue;
         }
-        if (*held > 0) {
+        if (*held > keys_before[i]) {
             log(
                 fmt::format("slot {}: clients wrote {} key(s) to the target meanwhile: finishing "
                             "it forward",
-                            slot, *held));
+                            slot, *held - keys_before[i]));
             if (auto trouble = finish_slot(slot, ends, move_method::client, masters, settings,
                                            progress, log)) {
                 troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));

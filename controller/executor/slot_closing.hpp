@@ -32,12 +32,14 @@ std::optional<std::string> finish_slot(int slot, const slot_ends& ends, move_met
                                        const mover_settings& settings, mover_progress& progress,
                                        const mover_log& log);
 
-// Slots warden opened and moved no key of. The target goes STABLE first (so no client is
-// sent there any more), then if it holds no key of the slot (clients may have created keys
-// there through ASK) the source goes STABLE too: the slot is as before. A slot the target
-// does hold keys of is finished forward instead. Returns what could not be closed.
-std::optional<std::string> close_unstarted(const std::vector<int>& slots, const slot_ends& ends,
-                                           const master_directory& masters,
+// Slots warden opened and moved no key of, with how many keys of each the target held
+// before they were opened (normally 0). The target goes STABLE first (so no client is sent
+// there any more); then if it holds no more keys of the slot than before (clients may have
+// created keys there through ASK) the source goes STABLE too: the slot is as before. A slot
+// the target gained keys of is finished forward instead. Returns what could not be closed.
+std::optional<std::string> close_unstarted(const std::vector<int>& slots,
+                                           const std::vector<long long>& keys_before,
+                                           const slot_ends& ends, const master_directory& masters,
                                            const mover_settings& settings, mover_progress& progress,
                                            const mover_log& log);
 

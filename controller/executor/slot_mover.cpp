@@ -27,6 +27,7 @@ slot_ends ends_of(const slot_move& move) {
 // moved): slots before it are complete and get assigned, the failed one is finished if it
 // had keys moved, the rest go back to STABLE. Returns what is still open.
 std::optional<std::string> close_failed_chunk(const slot_move& move, const std::vector<int>& chunk,
+                                              const std::vector<long long>& keys_before,
                                               std::size_t failed_at, long long moved_in_failed,
                                               const master_directory& masters,
                                               const mover_settings& settings,
@@ -35,9 +36,12 @@ std::optional<std::string> close_failed_chunk(const slot_move& move, const std::
     std::vector<std::string> still_open;
     std::vector<int> complete(chunk.begin(), chunk.begin() + static_cast<long>(failed_at));
     std::vector<int> unstarted(chunk.begin() + static_cast<long>(failed_at), chunk.end());
+    std::vector<long long> unstarted_before(keys_before.begin() + static_cast<long>(failed_at),
+                                            keys_before.end());
     if (moved_in_failed > 0 && !unstarted.empty()) {
         int half_moved = unstarted.front();
         unstarted.erase(unstarted.begin());
+        unstarted_before.erase(unstarted_before.begin());
         log(fmt::format("slot {}: {} key(s) had moved; finishing it client-side", half_moved,
                         moved_in_failed));
         if (auto trouble = finish_slot(half_moved, ends, move_method::client, masters, settings,
@@ -57,7 +61,8 @@ std::optional<std::string> close_failed_chunk(const slot_move& move, const std::
             progress.slots_done += static_cast<int>(complete.size());
         }
     }
-    if (auto trouble = close_unstarted(unstarted, ends, masters, settings, progress, log)) {
+    if (auto trouble =
+            close_unstarted(unstarted, unstarted_before, ends, masters, settings, progress, log)) {
         still_open.push_back(*trouble);
     }
     if (still_open.empty()) return std::nullopt;
@@ -71,13 +76,22 @@ std::optional<std::string> move_chunk(pair_link& link, const slot_move& move,
                                       const master_directory& masters,
                                       const mover_settings& settings, mover_progress& progress,
                                       const mover_log& log) {
+    // What the target held of each slot before (normally nothing), so closing the chunk
+    // again can tell keys clients wrote there through ASK from keys it already had.
+    std::vector<long long> keys_before(chunk.size(), 0);
     auto failed = [&](const std::string& trouble, std::size_t at, long long moved) {
-        auto left = close_failed_chunk(move, chunk, at, moved, masters, settings, progress, log);
+        auto left = close_failed_chunk(move, chunk, keys_before, at, moved, masters, settings,
+                                       progress, log);
         return left ? fmt::format("{} (then: {})", trouble, *left) : trouble;
     };
-    if (auto trouble = expect_ok(link.target.pipeline(setslots(chunk, "IMPORTING", move.source_id)),
-                                 "SETSLOT IMPORTING", move.target_address)) {
+    auto opening = setslots(chunk, "IMPORTING", move.source_id);
+    for (int slot : chunk) opening.push_back({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
+    auto opened = link.target.pipeline(opening);
+    if (auto trouble = expect_ok(opened, "SETSLOT IMPORTING", move.target_address)) {
         return failed(*trouble, 0, 0);
+    }
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        keys_before[i] = (*opened)[chunk.size() + i].integer;
     }
     if (auto trouble = expect_ok(link.source.pipeline(setslots(chunk, "MIGRATING", move.target_id)),
                                  "SETSLOT MIGRATING", move.source_address)) {

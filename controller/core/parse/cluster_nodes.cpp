@@ -37,16 +37,43 @@ std::optional<int> parse_slot_number(std::string_view text) {
     return value;
 }
 
+// Flags and address fields end up in logs and JSON: printable ASCII only, no spaces.
+bool is_printable(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < '\x7f'; });
+}
+
+// Aux fields Redis 7.2+ and Valkey 8 write after the hostname (nodes.conf; a client's CLUSTER
+// NODES does not show them yet, but saved files for --from-file may).
+bool is_known_address_field(std::string_view key) {
+    return key == "shard-id" || key == "nodename" || key == "tcp-port" || key == "tls-port";
+}
+
+// What follows "ip:port@cport,": the hostname (possibly empty) unless it is already
+// key=value, then key=value fields. A field this code does not know is kept, not refused.
+std::optional<error> parse_address_extras(std::string_view text, std::string_view extras,
+                                          node_address& address) {
+    auto fields = split(extras, ',');
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        auto field = fields[i];
+        if (!is_printable(field)) return error{fmt::format("bad field in address '{}'", text)};
+        auto equals = field.find('=');
+        if (i == 0 && equals == std::string_view::npos) {
+            if (!field.empty()) address.hostname = std::string(field);
+        } else if (!field.empty() && !is_known_address_field(field.substr(0, equals))) {
+            address.unknown_fields.emplace_back(field);
+        }
+    }
+    return std::nullopt;
+}
+
 // "ip:port@cport[,hostname][,key=value...]"; 3.2 prints just "ip:port".
 result<node_address> parse_address(std::string_view text) {
     node_address address;
     std::string_view endpoint = text;
     if (auto comma = text.find(','); comma != std::string_view::npos) {
         endpoint = text.substr(0, comma);
-        auto extras = split(text.substr(comma + 1), ',');
-        // The first extra is the hostname (possibly empty) unless it is already key=value.
-        if (!extras.empty() && extras.front().find('=') == std::string_view::npos) {
-            if (!extras.front().empty()) address.hostname = std::string(extras.front());
+        if (auto failure = parse_address_extras(text, text.substr(comma + 1), address)) {
+            return *failure;
         }
     }
     if (auto at = endpoint.find('@'); at != std::string_view::npos) {
@@ -70,29 +97,33 @@ result<node_address> parse_address(std::string_view text) {
     return address;
 }
 
+// The flags Redis 3.2 to 7.4 and Valkey 8 print (cluster.c, redisNodeFlagsTable), in the
+// order they print them; "noflags" stands for none.
+struct known_flag {
+    std::string_view name;
+    bool node_flags::*member;
+};
+constexpr known_flag known_flags[] = {
+    {"myself", &node_flags::myself}, {"master", &node_flags::master},
+    {"slave", &node_flags::replica}, {"fail?", &node_flags::pfail},
+    {"fail", &node_flags::fail},     {"handshake", &node_flags::handshake},
+    {"noaddr", &node_flags::noaddr}, {"nofailover", &node_flags::nofailover},
+};
+
+// A flag this code does not know is a newer server's: kept as printed, so the line still
+// parses. Only an empty or unprintable name makes the field unreadable.
 result<node_flags> parse_flags(std::string_view text) {
     node_flags flags;
     for (auto name : split(text, ',')) {
-        if (name == "myself")
-            flags.myself = true;
-        else if (name == "master")
-            flags.master = true;
-        else if (name == "slave")
-            flags.replica = true;
-        else if (name == "fail?")
-            flags.pfail = true;
-        else if (name == "fail")
-            flags.fail = true;
-        else if (name == "handshake")
-            flags.handshake = true;
-        else if (name == "noaddr")
-            flags.noaddr = true;
-        else if (name == "nofailover")
-            flags.nofailover = true;
-        else if (name == "noflags")
-            continue;
-        else
-            return error{fmt::format("unknown flag '{}'", name)};
+        auto known = std::find_if(std::begin(known_flags), std::end(known_flags),
+                                  [name](const known_flag& flag) { return flag.name == name; });
+        if (known != std::end(known_flags)) {
+            flags.*(known->member) = true;
+        } else if (name.empty() || !is_printable(name)) {
+            return error{fmt::format("bad flags '{}'", text)};
+        } else if (name != "noflags") {
+            flags.unknown.emplace_back(name);
+        }
     }
     return flags;
 }
@@ -166,17 +197,10 @@ std::string format_address(std::string_view host, int port) {
 
 std::vector<std::string> flag_names(const node_flags& flags) {
     std::vector<std::string> names;
-    auto add = [&names](bool set, const char* name) {
-        if (set) names.emplace_back(name);
-    };
-    add(flags.myself, "myself");
-    add(flags.master, "master");
-    add(flags.replica, "slave");
-    add(flags.pfail, "fail?");
-    add(flags.fail, "fail");
-    add(flags.handshake, "handshake");
-    add(flags.noaddr, "noaddr");
-    add(flags.nofailover, "nofailover");
+    for (const auto& known : known_flags) {
+        if (flags.*(known.member)) names.emplace_back(known.name);
+    }
+    names.insert(names.end(), flags.unknown.begin(), flags.unknown.end());
     return names;
 }
 
@@ -188,7 +212,7 @@ std::vector<listed_node> list_cluster_nodes(std::string_view text) {
         auto address = parse_address(fields[field_address]);
         auto flags = parse_flags(fields[field_flags]);
         if (!address || !flags) continue;
-        listed.push_back({std::move(address->host), address->port, *flags});
+        listed.push_back({std::move(address->host), address->port, std::move(*flags)});
     }
     return listed;
 }
@@ -215,7 +239,8 @@ result<node_line> parse_cluster_nodes_line(std::string_view line) {
     node.address = std::move(*address);
     auto flags = parse_flags(fields[field_flags]);
     if (!flags) return flags.failure();
-    node.flags = *flags;
+    node.flags = std::move(*flags);
+    for (auto name : split(fields[field_flags], ',')) node.flag_names.emplace_back(name);
     auto master = fields[field_master];
     if (master != "-") {
         if (!is_node_id(master)) return error{fmt::format("bad master id '{}'", master)};

@@ -9,6 +9,11 @@
 //   connected 0-5460 5462 [5461->-e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca]
 // address: 3.2 "ip:port", 4-6 "ip:port@cport", 7.x "ip:port@cport[,hostname][,key=value...]";
 // IPv6 addresses appear unbracketed ("::1:30001@40001"), so the port follows the last ':'.
+//
+// Forward compatibility: a flag or an address field this code does not know (a newer
+// server's) is kept as printed in `unknown` lists and the line still parses; warden's
+// decisions ignore it and the shells say so once. Only a line that cannot be understood (bad
+// id, address, number, link state or slot) is an error.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +52,7 @@ struct node_flags {
     bool handshake = false;
     bool noaddr = false;
     bool nofailover = false;
+    std::vector<std::string> unknown;  // flags this version does not know, as printed, in order
     friend bool operator==(const node_flags&, const node_flags&) = default;
 };
 
@@ -55,10 +61,14 @@ struct node_address {
     int port = 0;
     std::optional<int> bus_port;          // absent in the 3.2 format
     std::optional<std::string> hostname;  // 7.x announced hostname, when set
+    // "key=value" fields after the hostname this version does not know, as printed. Known
+    // ones (nodes.conf's shard-id, nodename, tcp-port, tls-port) are read past.
+    std::vector<std::string> unknown_fields;
     friend bool operator==(const node_address&, const node_address&) = default;
 };
 
-// The flags as CLUSTER NODES prints them ("myself", "master", "slave", "fail?", ...).
+// The flags as CLUSTER NODES prints them ("myself", "master", "slave", "fail?", ...), unknown
+// ones last.
 std::vector<std::string> flag_names(const node_flags& flags);
 
 // "host:port", or "[host]:port" when host is IPv6.
@@ -68,7 +78,7 @@ struct node_line {
     std::string id;
     node_address address;
     node_flags flags;
-    std::vector<std::string> flag_names;   // as printed, for display
+    std::vector<std::string> flag_names;   // as printed, in the server's order, for display
     std::optional<std::string> master_id;  // absent for "-"
     std::int64_t ping_sent = 0;
     std::int64_t pong_received = 0;

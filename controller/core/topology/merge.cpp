@@ -50,6 +50,7 @@ class topology_builder {
   private:
     std::int32_t intern(const std::string& id);
     void fold_view(const cluster_view& view, const node_probe& probe);
+    void note_unknown(const node_line& line);
     void fold_line(const node_line& line, const node_probe& probe);
     void fold_slots(const node_line& line, bool own_line);
     void add_disagreements(topology& merged) const;
@@ -65,6 +66,8 @@ class topology_builder {
     std::vector<std::pair<std::string, std::string>> unobserved_;  // address, why
     std::vector<disagreement> unparsable_;
     std::vector<open_slot_state> open_slots_;
+    std::set<std::string> unknown_flags_;
+    std::set<std::string> unknown_fields_;
     int views_ = 0;
 };
 
@@ -103,6 +106,7 @@ void topology_builder::fold_view(const cluster_view& view, const node_probe& pro
     const node_line& myself = *view.myself();
     std::vector<bool> assigned(slot_count, false);
     for (const auto& line : view.nodes) {
+        note_unknown(line);
         if (line.flags.handshake) continue;  // temporary ids of nodes still being met
         fold_line(line, probe);
         for (const auto& range : line.slots) {
@@ -114,6 +118,13 @@ void topology_builder::fold_view(const cluster_view& view, const node_probe& pro
     }
     for (const auto& open : myself.open_slots) {
         open_slots_.push_back({open.slot, myself.id, open});
+    }
+}
+
+void topology_builder::note_unknown(const node_line& line) {
+    unknown_flags_.insert(line.flags.unknown.begin(), line.flags.unknown.end());
+    for (const auto& field : line.address.unknown_fields) {
+        unknown_fields_.insert(field.substr(0, field.find('=')));  // the key: values vary
     }
 }
 
@@ -199,7 +210,10 @@ void topology_builder::add_disagreements(topology& merged) const {
                  fmt::format("node {} is known to {} of {} views", id.substr(0, 8),
                              evidence.views_listing, views_)});
         }
-        if (evidence.min_epoch != evidence.max_epoch) {
+        // Replicas are left out: a replica publishes its master's epoch and peers only ever
+        // raise what they hold, so views of a healthy cluster can differ on it for good
+        // (recorded on Redis 4.0.14). Only masters' epochs decide who owns slots.
+        if (evidence.min_epoch != evidence.max_epoch && evidence.replica_votes == 0) {
             merged.disagreements.push_back(
                 {disagreement_kind::config_epoch,
                  {id},
@@ -327,6 +341,8 @@ topology topology_builder::finish(bool offline) {
         return std::tie(a.slot, a.node_id) < std::tie(b.slot, b.node_id);
     });
     merged.open_slots = open_slots_;
+    merged.unknown_flags.assign(unknown_flags_.begin(), unknown_flags_.end());
+    merged.unknown_address_fields.assign(unknown_fields_.begin(), unknown_fields_.end());
     add_disagreements(merged);
     return merged;
 }

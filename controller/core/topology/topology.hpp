@@ -76,6 +76,11 @@ struct topology {
     std::vector<disagreement> disagreements;
     int views = 0;         // views merged
     bool offline = false;  // built from saved files, no probes
+    // What some view printed that this redis-warden does not know (a newer server): flag
+    // names, and the keys of address fields. Sorted, deduplicated; no decision uses them, the
+    // shells mention each once.
+    std::vector<std::string> unknown_flags;
+    std::vector<std::string> unknown_address_fields;
 
     const cluster_node* find(std::string_view id) const;
     friend bool operator==(const topology&, const topology&) = default;
