@@ -82,12 +82,22 @@ void report_progress(const executor::mover_progress& progress, int total, double
     }
 }
 
-// How each move's keys travel, from its source's version (read before touching anything).
+// How each move's keys travel, from its source's version, and whether its target can read
+// them at all: decided before anything is touched.
 std::optional<std::string> choose_methods(rebalance_plan& plan,
                                           const executor::mover_settings& settings) {
     for (auto& move : plan.moves) {
-        auto choice = executor::move_method_for(move.source_address, settings);
-        if (!choice) return choice.failure().message;
+        auto source = executor::read_server_version(move.source_address, settings);
+        if (!source) return source.failure().message;
+        auto target = executor::read_server_version(move.target_address, settings);
+        if (!target) return target.failure().message;
+        if (auto refusal = payload_refusal(*source, *target)) {
+            return fmt::format("{} -> {}: {}", move.source_address, move.target_address, *refusal);
+        }
+        auto choice = choose_move_method(
+            settings.move_method, *source,
+            {settings.auth.password.has_value(), settings.auth.username.has_value()});
+        if (!choice) return move.source_address + ": " + choice.failure().message;
         move.method = *choice;
     }
     return std::nullopt;

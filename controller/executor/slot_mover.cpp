@@ -161,16 +161,22 @@ master_directory masters_of(const topology& cluster) {
     return masters;
 }
 
+result<std::optional<server_version>> read_server_version(const std::string& address,
+                                                          const mover_settings& settings) {
+    auto node = redis_connection::open(address, settings.auth, settings.timeout);
+    if (!node) return node.failure();
+    auto info = node->call({"INFO", "server"});
+    if (!info) return info.failure();
+    if (info->type != resp_type::string) return std::optional<server_version>();
+    return server_version_of(info->text);
+}
+
 result<move_method_choice> move_method_for(const std::string& source_address,
                                            const mover_settings& settings) {
-    std::optional<server_version> version;
-    auto source = redis_connection::open(source_address, settings.auth, settings.timeout);
-    if (!source) return source.failure();
-    auto info = source->call({"INFO", "server"});
-    if (!info) return info.failure();
-    if (info->type == resp_type::string) version = server_version_of(info->text);
+    auto version = read_server_version(source_address, settings);
+    if (!version) return version.failure();
     auto choice = choose_move_method(
-        settings.move_method, version,
+        settings.move_method, *version,
         {settings.auth.password.has_value(), settings.auth.username.has_value()});
     if (!choice) return error{source_address + ": " + choice.failure().message};
     return choice;

@@ -48,7 +48,11 @@ using mover_log = std::function<void(const std::string&)>;
 using master_directory = std::vector<std::pair<std::string, std::string>>;
 master_directory masters_of(const topology& cluster);
 
-// How keys should leave this source: reads its INFO server (version) and applies
+// A node's version from its INFO server; nullopt when INFO is denied or says none.
+result<std::optional<server_version>> read_server_version(const std::string& address,
+                                                          const mover_settings& settings);
+
+// How keys should leave this source: its version (read_server_version) through
 // choose_move_method with settings' request and credentials.
 result<move_method_choice> move_method_for(const std::string& source_address,
                                            const mover_settings& settings);

@@ -32,7 +32,8 @@ def resp(*args: str) -> bytes:
 
 
 def load(c: Cluster, keys: int) -> None:
-    """Mass insertion with redis-cli --pipe, each key sent to the master owning its slot."""
+    """Mass insertion with redis-cli --pipe, each key sent to the master owning its slot
+    (password, if any, from the cluster's REDISCLI_AUTH)."""
     owner = {}
     for m in c.masters():
         mine = next(v for v in parse_cluster_nodes(c.cluster_nodes(m)) if v["myself"])
@@ -46,7 +47,8 @@ def load(c: Cluster, keys: int) -> None:
         batches[owner[key_slot(key.encode())].port].append(resp("SET", key, f"value-{i}"))
     for m in c.masters():
         subprocess.run(["redis-cli", "-h", m.host, "-p", str(m.port), "--pipe"],
-                       input=b"".join(batches[m.port]), capture_output=True, check=True)
+                       input=b"".join(batches[m.port]), capture_output=True, check=True,
+                       env=c.cli_env())
 
 
 def run_one(tool: str, keys: int) -> tuple[float, int]:

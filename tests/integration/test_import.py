@@ -8,6 +8,7 @@ cluster, foreign checkpoint)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -113,6 +114,42 @@ class NewerRedisSource:
 
     def close(self):
         self.sock.close()
+
+
+class RecordedOldSource(NewerRedisSource):
+    """A standalone source answering with the replies a real Redis 3.2.13 recorded
+    (tests/fixtures/redis-versions): its INFO server and the DUMP payloads (RDB format 7) of
+    one string, hash, list, set and sorted set. Debian 12 packages no 3.2 to run."""
+
+    RECORDING = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "fixtures", "redis-versions", "redis-3.2.13", "password",
+                             "master-24000.json")
+
+    def __init__(self):
+        with open(self.RECORDING) as f:
+            entries = json.load(f)
+        self.replies = {tuple(e["command"]): base64.b64decode(e["reply_b64"]) for e in entries}
+        self.payloads = {c[1].encode(): r for c, r in self.replies.items() if c[0] == "DUMP"}
+        super().__init__()
+
+    def answer(self, args: list, queued: list) -> bytes:
+        name = args[0].upper()
+        if queued is not None and name not in (b"EXEC", b"MULTI"):
+            queued.append(args)
+            return b"+QUEUED\r\n"
+        if name == b"INFO" and args[1] == b"server":
+            return self.replies[("INFO", "server")]
+        if name == b"DBSIZE":
+            return b":%d\r\n" % len(self.payloads)
+        if name == b"SCAN":
+            keys = b"".join(self.bulk(k) for k in self.payloads)
+            return b"*2\r\n" + self.bulk(b"0") + b"*%d\r\n" % len(self.payloads) + keys
+        if name == b"EXEC":
+            out = b"*%d\r\n" % len(queued)
+            for q in queued:
+                out += b":-1\r\n" if q[0].upper() == b"PTTL" else self.payloads[q[1]]
+            return out
+        return super().answer(args, queued)
 
 
 class ImportCase(WardenTestCase):
@@ -391,6 +428,21 @@ class ImportCheckTest(ImportCase):
         self.assertIn("source Redis 7.4.0", run.err)
         self.assertIn("(Redis 7.0.", run.err)
         self.assertIn("source is newer than the target", run.err)
+
+    def test_a_redis_3_2_source_imports_into_a_7_0_cluster(self):
+        old = RecordedOldSource()
+        self.addCleanup(old.close)
+        run = run_warden("import", "--from", old.address, "--seed", self.c.masters()[0].address,
+                         "--yes", env=self.c.cli_env())
+        self.assertNoCrash(run)
+        self.assertEqual(run.rc, 0, run.describe())
+        rc = RedisCluster(host=self.c.masters()[0].host, port=self.c.masters()[0].port,
+                          password=PASSWORD, decode_responses=True)
+        self.assertEqual(rc.get("{cap:1}s"), "v")
+        self.assertEqual(rc.hgetall("{cap:1}h"), {"f": "v"})
+        self.assertEqual(rc.lrange("{cap:1}l", 0, -1), ["a", "b"])
+        self.assertEqual(rc.smembers("{cap:1}st"), {"a"})
+        self.assertEqual(rc.zrange("{cap:1}z", 0, -1, withscores=True), [("a", 1.0)])
 
     def cluster_snapshot_reachable(self) -> dict:
         return logical_snapshot([self.c.redis(m, decode=False) for m in self.c.masters()

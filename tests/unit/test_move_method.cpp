@@ -98,6 +98,17 @@ TEST_SUITE("move method") {
         CHECK(refused.failure().message.find("--move-method client") != std::string::npos);
     }
 
+    TEST_CASE("keys never move to a master too old to read the source's DUMP payloads") {
+        auto refusal = payload_refusal(redis("7.4.1"), redis("7.0.15"));
+        REQUIRE(refusal.has_value());
+        CHECK(refusal->find("Redis 7.0.15 cannot read the DUMP payloads of Redis 7.4.1") !=
+              std::string::npos);
+        CHECK(refusal->find("RDB format 12") != std::string::npos);
+        CHECK_FALSE(payload_refusal(redis("3.2.13"), redis("7.0.15")).has_value());
+        CHECK_FALSE(payload_refusal(redis("6.0.20"), redis("5.0.14")).has_value());  // both 9
+        CHECK_FALSE(payload_refusal(std::nullopt, redis("3.2.13")).has_value());
+    }
+
     TEST_CASE("move methods parse from their flag values only") {
         CHECK(parse_move_method("auto").value() == move_method_request::automatic);
         CHECK(parse_move_method("client").value() == move_method_request::client);

@@ -62,4 +62,16 @@ result<move_method_choice> choose_move_method(move_method_request request,
     return move_method_choice{move_method::migrate, ""};
 }
 
+std::optional<std::string> payload_refusal(const std::optional<server_version>& source,
+                                           const std::optional<server_version>& target) {
+    if (!source || !target) return std::nullopt;
+    int written = capabilities_of(*source).newest_rdb_version;
+    int readable = capabilities_of(*target).newest_rdb_version;
+    if (written <= readable) return std::nullopt;
+    return fmt::format(
+        "{} cannot read the DUMP payloads of {} (RDB format {}, read by Redis {}+): upgrade the "
+        "target first, or move slots the other way",
+        target->describe(), source->describe(), written, oldest_redis_reading(written));
+}
+
 }  // namespace warden

@@ -40,4 +40,10 @@ result<move_method_choice> choose_move_method(move_method_request request,
                                               const std::optional<server_version>& source,
                                               const move_credentials& credentials);
 
+// Keys cannot move to a master older than the source's DUMP format (MIGRATE and RESTORE both
+// fail on the first key): why not, naming both versions, or nullopt when the target reads
+// them or a version is unknown.
+std::optional<std::string> payload_refusal(const std::optional<server_version>& source,
+                                           const std::optional<server_version>& target);
+
 }  // namespace warden
