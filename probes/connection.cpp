@@ -32,7 +32,7 @@ struct redis_connection::state {
 
     // Runs the io_context until `done` is set or the timeout passes. On timeout the socket
     // is closed (which completes the pending handlers) and the reason is returned.
-    std::optional<std::string> run_until(const bool& done, const char* what) {
+    std::optional<error> run_until(const bool& done, const char* what) {
         io.restart();
         io.run_for(timeout);
         if (done) return std::nullopt;
@@ -40,7 +40,8 @@ struct redis_connection::state {
         socket.close(ignored);
         io.restart();
         io.run_for(std::chrono::milliseconds(100));  // let the aborted handlers finish
-        return fmt::format("timed out after {} ms ({})", timeout.count(), what);
+        return error{fmt::format("timed out after {} ms ({})", timeout.count(), what),
+                     error_kind::timeout};
     }
 
     result<std::vector<tcp::endpoint>> resolve(const endpoint& target) {
@@ -59,12 +60,14 @@ struct redis_connection::state {
                              done = true;
                              pending_lookup.reset();
                          });
-        if (auto late = run_until(done, "resolving host")) return error{*late};
-        if (outcome || found.empty()) return error{describe_resolve_error(target.host, outcome)};
+        if (auto late = run_until(done, "resolving host")) return *late;
+        if (outcome || found.empty()) {
+            return error{describe_resolve_error(target.host, outcome), error_kind::refused};
+        }
         return found;
     }
 
-    std::optional<std::string> connect(const std::vector<tcp::endpoint>& endpoints) {
+    std::optional<error> connect(const std::vector<tcp::endpoint>& endpoints) {
         bool done = false;
         error_code outcome;
         net::async_connect(socket, endpoints, [&](const error_code& ec, const tcp::endpoint&) {
@@ -72,14 +75,14 @@ struct redis_connection::state {
             done = true;
         });
         if (auto late = run_until(done, "connecting")) return late;
-        if (outcome) return describe_connect_error(outcome);
+        if (outcome) return error{describe_connect_error(outcome), error_kind::refused};
         error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         return std::nullopt;
     }
 
     result<std::vector<resp_value>> exchange(std::string request, std::size_t expected) {
-        if (broken) return error{*broken};
+        if (broken) return *broken;
         bool written = false;
         error_code write_outcome;
         net::async_write(socket, net::buffer(request), [&](const error_code& ec, std::size_t) {
@@ -88,24 +91,26 @@ struct redis_connection::state {
         });
         auto failure = run_until(written, "sending");
         std::fill(request.begin(), request.end(), '\0');  // may hold a password
-        if (!failure && write_outcome) failure = describe_transfer_error(write_outcome);
+        if (!failure && write_outcome) {
+            failure = error{describe_transfer_error(write_outcome), error_kind::refused};
+        }
         if (!failure) failure = read_replies(expected);
         if (failure) {
             broken = *failure;
             error_code ignored;
             socket.close(ignored);
-            return error{*failure};
+            return *failure;
         }
         std::vector<resp_value> replies;
         replies.swap(pending);
         return replies;
     }
 
-    std::optional<std::string> read_replies(std::size_t expected) {
+    std::optional<error> read_replies(std::size_t expected) {
         std::size_t bytes_read = 0;
         while (pending.size() < expected) {
             auto next = reader.next();
-            if (!next) return next.failure().message;
+            if (!next) return error{next.failure().message, error_kind::protocol};
             if (next->has_value()) {
                 pending.push_back(std::move(**next));
                 continue;
@@ -120,9 +125,13 @@ struct redis_connection::state {
             });
             if (auto late = run_until(done, "waiting for reply")) return late;
             bytes_read += bytes;
-            if (bytes_read > max_reply_bytes) return too_large_message(max_reply_bytes);
+            if (bytes_read > max_reply_bytes) {
+                return error{too_large_message(max_reply_bytes), error_kind::protocol};
+            }
             reader.feed(std::string_view(chunk.data(), bytes));
-            if (outcome && bytes == 0) return describe_transfer_error(outcome);
+            if (outcome && bytes == 0) {
+                return error{describe_transfer_error(outcome), error_kind::refused};
+            }
         }
         return std::nullopt;
     }
@@ -135,7 +144,7 @@ struct redis_connection::state {
     resp_reader reader;
     std::vector<resp_value> pending;
     std::array<char, 16 * 1024> chunk{};
-    std::optional<std::string> broken;
+    std::optional<error> broken;
     // Bytes one exchange may read, so a hostile peer cannot exhaust memory.
     static constexpr std::size_t max_reply_bytes = 512 * 1024 * 1024;
 };
@@ -147,18 +156,19 @@ std::string encode(const command& arguments) {
     return encode_command(views);
 }
 
-std::optional<std::string> authenticate(redis_connection& connection, const credentials& auth) {
-    if (!auth.password) return std::nullopt;
+result<void> authenticate(redis_connection& connection, const credentials& auth) {
+    if (!auth.password) return {};
     command request{"AUTH"};
     if (auth.username) request.push_back(*auth.username);
     request.push_back(*auth.password);
     auto reply = connection.call(request);
     std::fill(request.back().begin(), request.back().end(), '\0');
-    if (!reply) return reply.failure().message;  // already names the address
+    if (!reply) return reply.failure();  // already names the address
     if (reply->type == resp_type::error) {
-        return connection.address() + ": authentication failed: " + one_line(reply->text);
+        return error{connection.address() + ": authentication failed: " + one_line(reply->text),
+                     error_kind::auth};
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
@@ -166,15 +176,15 @@ std::optional<std::string> authenticate(redis_connection& connection, const cred
 result<redis_connection> redis_connection::open(const std::string& address, const credentials& auth,
                                                 std::chrono::milliseconds timeout) {
     auto target = parse_endpoint(address);
-    if (!target) return target.failure();
+    if (!target) return error{target.failure().message, error_kind::usage};
     auto connection_state = std::make_unique<state>(address, timeout);
     auto endpoints = connection_state->resolve(*target);
-    if (!endpoints) return error{address + ": " + endpoints.failure().message};
-    if (auto failure = connection_state->connect(*endpoints)) {
-        return error{address + ": " + *failure};
-    }
+    if (!endpoints) return prefixed(address, endpoints.failure());
+    if (auto failure = connection_state->connect(*endpoints)) return prefixed(address, *failure);
     redis_connection connection(std::move(connection_state));
-    if (auto failure = authenticate(connection, auth)) return error{*failure};
+    if (auto authenticated = authenticate(connection, auth); !authenticated) {
+        return authenticated.failure();
+    }
     return connection;
 }
 
@@ -186,10 +196,11 @@ redis_connection::~redis_connection() = default;
 
 result<resp_value> redis_connection::call(const command& arguments) {
     auto replies = state_->exchange(encode(arguments), 1);
-    if (!replies) return error{state_->address + ": " + replies.failure().message};
+    if (!replies) return prefixed(state_->address, replies.failure());
     if (replies->front().type == resp_type::error && replies->front().text.starts_with("DENIED")) {
         return error{fmt::format("{}: protected mode refused the connection ({})", state_->address,
-                                 one_line(replies->front().text))};
+                                 one_line(replies->front().text)),
+                     error_kind::denied};
     }
     return std::move(replies->front());
 }
@@ -198,7 +209,7 @@ result<std::vector<resp_value>> redis_connection::pipeline(const std::vector<com
     std::string request;
     for (const auto& arguments : commands) request += encode(arguments);
     auto replies = state_->exchange(std::move(request), commands.size());
-    if (!replies) return error{state_->address + ": " + replies.failure().message};
+    if (!replies) return prefixed(state_->address, replies.failure());
     return replies;
 }
 

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <thread>
 
 #include "controller/core/audit/sha256.hpp"
 #include "controller/core/compat/server_version.hpp"
 #include "probes/connection.hpp"
+#include "probes/parallel.hpp"
 #include "probes/probe_exchange.hpp"
 
 namespace warden::probes {
@@ -54,9 +53,13 @@ void probe_anonymously(security_probe& probe, const security_request& request) {
     }
     auto reply = anonymous->call({"PING"});
     if (!reply) {
-        auto message = reply.failure().message;
+        // Protected mode answers -DENIED; the audit wants the server's own words.
+        const auto& message = reply.failure().message;
         auto denied = message.find("DENIED");
-        probe.anonymous_reply = denied != std::string::npos ? message.substr(denied) : message;
+        probe.anonymous_reply =
+            reply.failure().kind == error_kind::denied && denied != std::string::npos
+                ? message.substr(denied)
+                : message;
         return;
     }
     probe.anonymous_reply = reply->type == resp_type::status ? reply->text : one_line(reply->text);
@@ -224,18 +227,9 @@ void take_config_reply(security_probe& probe, const std::string& name, const res
 std::vector<security_probe> probe_security(const std::vector<std::string>& addresses,
                                            const security_request& request) {
     std::vector<security_probe> probes(addresses.size());
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-        for (auto i = next++; i < addresses.size(); i = next++) {
-            probes[i] = probe_node(addresses[i], request);
-        }
-    };
-    {
-        std::vector<std::jthread> workers;
-        auto count = std::min(request.parallel, addresses.size());
-        for (std::size_t i = 0; i < count; ++i) workers.emplace_back(worker);
-    }  // every worker joined before the probes leave
-    return probes;
+    parallel_for(addresses.size(), request.parallel,
+                 [&](std::size_t i) { probes[i] = probe_node(addresses[i], request); });
+    return probes;  // every worker joined before parallel_for returned
 }
 
 }  // namespace warden::probes

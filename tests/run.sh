@@ -5,7 +5,8 @@
 #   tests/run.sh -L unit         ctest arguments pass through (then the fuzz step is skipped
 #                                unless WARDEN_RUN_FUZZ=1)
 # Env: WARDEN_RUN_FUZZ=0|1 force the fuzz step off/on; WARDEN_RUN_SANITIZE=0 skips the
-# ASan/UBSan unit run; BUILD_TYPE (default RelWithDebInfo).
+# ASan/UBSan unit run; WARDEN_RUN_TSAN=0 skips the ThreadSanitizer run of the unit tier's
+# test binaries (core, config, probes); BUILD_TYPE (default RelWithDebInfo).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +34,18 @@ if (($# == 0)) && [[ ${WARDEN_RUN_SANITIZE:-1} == 1 ]]; then
   echo "== ctest -L unit (build-asan/)"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -L unit -E systemd_unit || status=$?
+fi
+
+# The unit tier's own binaries under ThreadSanitizer (-DWARDEN_TSAN=ON): the worker pools
+# (probes/parallel.hpp) and the fake Redis servers' threads. Only those three targets are
+# built, to keep the step short; TSan excludes ASan, hence a build directory of its own.
+if (($# == 0)) && [[ ${WARDEN_RUN_TSAN:-1} != 0 ]]; then
+  echo "== configure + build unit tests with TSan (build-tsan/)"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWARDEN_TSAN=ON
+  cmake --build build-tsan --parallel "$JOBS" --target test_core test_config test_probes
+  echo "== ctest -L unit -R core|config|probes (build-tsan/)"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan --output-on-failure -L unit -R '^(core|config|probes)$' || status=$?
 fi
 
 run_fuzz=${WARDEN_RUN_FUZZ:-}

@@ -5,17 +5,16 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "controller/cli/command_exit.hpp"
 #include "controller/core/audit/audit.hpp"
 #include "probes/security_poll.hpp"
 
 namespace warden::cli {
 namespace {
 
-constexpr int exit_unknown = 3;
-
 int fail_usage(const std::string& message) {
     std::fprintf(stderr, "redis-warden audit: %s\n", message.c_str());
-    return exit_unknown;
+    return exit_check_unknown;
 }
 
 // Every address the views name, plus seeds nobody lists (so a dead seed is reported too).
@@ -48,7 +47,7 @@ int audit_cluster(const cluster_target& target, const audit_options& options) {
             std::fprintf(stderr, "redis-warden audit: %s: %s: %s\n", target.name.c_str(),
                          probe.address.c_str(), probe.error.c_str());
         }
-        if (!denied) return exit_unknown;
+        if (!denied) return exit_check_unknown;
     }
     auto audited = run_audit(target.name, report.cluster_topology, security, request.policy);
     auto rendered = options.json ? render_audit_json(audited) + "\n" : render_audit_text(audited);
@@ -72,8 +71,7 @@ void add_audit_command(CLI::App& app, audit_options& options) {
 }
 
 int run_audit_command(const audit_options& options) {
-    int sources = (options.connection.seeds.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
-    if (sources != 1) return fail_usage("give one of --seed HOST:PORT, --config FILE");
+    if (auto problem = options.source_problem()) return fail_usage(*problem);
     auto targets = resolve_targets(options);
     if (!targets) return fail_usage(targets.failure().message);
     int worst = 0;

@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "controller/cli/command_exit.hpp"
 #include "controller/cli/saved_views.hpp"
 #include "controller/core/report/report.hpp"
 
 namespace warden::cli {
 namespace {
-
-constexpr int exit_unknown = 3;
 
 // One line naming why nothing answered, e.g. "127.0.0.1:7000: connection refused".
 std::string nothing_reachable(const snapshot& observed) {
@@ -63,12 +62,12 @@ int report_on(const snapshot& observed, const analysis_policy& policy, const std
                  observed.cluster_name.c_str(), reason.c_str());
     if (format == "json") std::fputs(render(report, format).c_str(), stdout);
     if (format == "nagios") std::printf("REDIS CLUSTER UNKNOWN - %s\n", reason.c_str());
-    return exit_unknown;
+    return exit_check_unknown;
 }
 
 int fail_usage(const std::string& message) {
     std::fprintf(stderr, "redis-warden check: %s\n", message.c_str());
-    return exit_unknown;
+    return exit_check_unknown;
 }
 
 }  // namespace
@@ -88,10 +87,9 @@ void add_check_command(CLI::App& app, check_options& options) {
 }
 
 int run_check(const check_options& options) {
-    int sources = (options.connection.seeds.empty() ? 0 : 1) +
-                  (options.from_files.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
-    if (sources != 1)
-        return fail_usage("give one of --seed HOST:PORT, --config FILE, --from-file FILE");
+    if (auto problem = options.source_problem(!options.from_files.empty(), "--from-file FILE")) {
+        return fail_usage(*problem);
+    }
     auto format = options.json ? std::string("json") : options.format;
     if (!options.from_files.empty()) {
         auto policy = policy_from_flags(options);

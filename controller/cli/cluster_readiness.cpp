@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "controller/core/health/finding_codes.hpp"
 #include "controller/core/parse/cluster_nodes.hpp"
 #include "controller/core/parse/info_fields.hpp"
 #include "controller/core/planner/heal_plan.hpp"
@@ -13,7 +14,8 @@ namespace warden::cli {
 namespace {
 
 // Why the cluster is not settled enough to move slots: a node not answering, a node not
-// knowing every member (a master just added), cluster_state not ok.
+// knowing every member (a master just added), cluster_state not ok, views that have not
+// caught up with a slot's new owner yet.
 std::string unsettled(const snapshot& observed, const check_report& report) {
     for (const auto& probe : observed.nodes) {
         if (!probe.reachable) {
@@ -40,6 +42,12 @@ std::string unsettled(const snapshot& observed, const check_report& report) {
         if (disagreement.kind == disagreement_kind::membership) {
             return "not every node knows every member yet: " + disagreement.detail;
         }
+        // A slot just assigned (a reshard running beside us) reaches replicas by gossip a
+        // moment later: wait for it rather than refuse.
+        if (disagreement.kind == disagreement_kind::slot_owner) {
+            return "views still differ on slot owners (a reshard in progress?): " +
+                   disagreement.detail;
+        }
     }
     return "";
 }
@@ -61,7 +69,8 @@ settled_cluster wait_settled(const cluster_target& target, std::chrono::millisec
 std::string refusal(const check_report& report) {
     auto blocker = acting_blocker(report.cluster_topology, report.health);
     if (!blocker.empty()) return blocker;
-    if (count_findings(report.health, "slots_uncovered") > 0) return "some slots have no master";
+    if (count_findings(report.health, finding_code::slots_uncovered) > 0)
+        return "some slots have no master";
     return "";
 }
 

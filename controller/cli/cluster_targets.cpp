@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/executor/configured_cluster.hpp"
+
 namespace warden::cli {
 namespace {
 
@@ -31,12 +33,8 @@ result<std::vector<cluster_target>> targets_from_config(const target_options& op
         if (!options.cluster_name.empty() && cluster.name != options.cluster_name) continue;
         cluster_target target;
         target.name = cluster.name;
-        target.request.cluster_name = cluster.name;
-        target.request.seeds = cluster.seeds;
-        target.request.auth = {cluster.auth.username, cluster.auth.password};
-        target.request.timeout = cluster.timeout;
-        target.policy.topology.domains = cluster.failure_domains;
-        target.policy.health.min_replicas_per_master = cluster.heal.min_replicas_per_master;
+        target.request = executor::poll_request_of(cluster);
+        target.policy = executor::analysis_policy_of(cluster);
         target.heal = cluster.heal;
         targets.push_back(std::move(target));
     }
@@ -76,6 +74,14 @@ result<analysis_policy> policy_from_flags(const target_options& options) {
 
 result<std::vector<cluster_target>> resolve_targets(const target_options& options) {
     return options.config_file ? targets_from_config(options) : targets_from_flags(options);
+}
+
+std::optional<std::string> target_options::source_problem(bool other_given,
+                                                          const std::string& other) const {
+    int sources =
+        (connection.seeds.empty() ? 0 : 1) + (config_file ? 1 : 0) + (other_given ? 1 : 0);
+    if (sources == 1) return std::nullopt;
+    return "give one of --seed HOST:PORT, --config FILE" + (other.empty() ? "" : ", " + other);
 }
 
 }  // namespace warden::cli

@@ -25,6 +25,10 @@ struct target_options {
 
     // --config, --cluster-name, --zone, --min-replicas (connection options separately).
     void add_to(CLI::App& command, const std::string& cluster_name_help);
+    // "give one of --seed HOST:PORT, --config FILE[, <other>]" unless exactly one source
+    // was given; `other` names a command's own third source (check's --from-file).
+    std::optional<std::string> source_problem(bool other_given = false,
+                                              const std::string& other = "") const;
 };
 
 struct cluster_target {

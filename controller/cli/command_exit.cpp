@@ -21,6 +21,11 @@ int fail(std::string_view command, int code, const std::string& message) {
     return code;
 }
 
+int exit_code_for(const error& failure, command_family family) {
+    if (family == command_family::monitoring) return exit_check_unknown;
+    return failure.kind == error_kind::usage ? exit_usage : exit_failure;
+}
+
 void catch_interruptions(bool also_sigterm) {
     std::signal(SIGINT, on_interruption);
     if (also_sigterm) std::signal(SIGTERM, on_interruption);

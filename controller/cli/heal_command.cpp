@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "controller/core/planner/heal_step.hpp"
 #include "controller/executor/heal_executor.hpp"
 #include "controller/executor/slot_mover.hpp"
 
@@ -35,14 +36,6 @@ void print_spares(const std::vector<spare_node>& spares) {
         if (spare.eligible) continue;
         std::printf("  spare %s not usable: %s\n", spare.address.c_str(), spare.problem.c_str());
     }
-}
-
-bool confirmed(std::size_t actions) {
-    std::printf("Carry out %zu action(s)? [y/N] ", actions);
-    std::fflush(stdout);
-    std::string answer;
-    if (!std::getline(std::cin, answer)) return false;
-    return answer == "y" || answer == "Y" || answer == "yes";
 }
 
 bool orphan_left(const heal_plan& plan) {
@@ -76,7 +69,7 @@ std::optional<std::string> finish_open_slots(const topology& cluster,
                                              const executor::heal_target& target) {
     executor::mover_settings settings;
     settings.auth = target.request.auth;
-    settings.timeout = std::max(target.request.timeout, std::chrono::milliseconds(5000));
+    settings.timeout = acting_timeout(target.request.timeout);
     executor::mover_progress progress;
     return executor::finish_open_slots(cluster, settings, progress, [](const std::string& line) {
         std::printf("   %s\n", line.c_str());
@@ -92,11 +85,8 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     }
     std::fputs(describe_plan(reading.plan, cluster.name).c_str(), stdout);
     print_spares(reading.spares);
-    bool takeovers = !reading.plan.actions.empty() &&
-                     reading.plan.actions.front().kind == heal_action_kind::takeover;
-    auto blocker = takeovers
-                       ? takeover_blocker(reading.report.cluster_topology)
-                       : acting_blocker(reading.report.cluster_topology, reading.report.health);
+    auto blocker =
+        blocker_for(reading.plan, reading.report.cluster_topology, reading.report.health);
     if (!blocker.empty() && !reading.plan.actions.empty()) {
         std::printf("  not safe to act now: %s\n", blocker.c_str());
     }
@@ -120,16 +110,10 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     if (options.dry_run || (reading.plan.actions.empty() && open_slots.empty())) {
         return unmet_code;
     }
-    if (!options.yes) {
-        if (!isatty(STDIN_FILENO)) {
-            return fail(exit_usage,
-                        "not acting without --yes (stdin is not a terminal); "
-                        "--dry-run only prints the plan");
-        }
-        if (!confirmed(reading.plan.actions.size() + (open_slots.empty() ? 0 : 1))) {
-            std::printf("nothing done\n");
-            return exit_failure;
-        }
+    auto actions = reading.plan.actions.size() + (open_slots.empty() ? 0 : 1);
+    auto answer = confirm(options.yes, fmt::format("Carry out {} action(s)?", actions));
+    if (answer != confirmation::go) {
+        return not_confirmed("heal", answer, "acting", "--dry-run only prints the plan");
     }
     int open_code = exit_ok;
     if (!open_slots.empty()) {
@@ -169,14 +153,11 @@ void add_heal_command(CLI::App& app, heal_options& options) {
                      "milliseconds a master must be dead first (default 3 x "
                      "cluster-node-timeout)")
         ->check(CLI::Range(0, 3600000));
-    command->add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
-    command->add_flag("--yes", options.yes, "act without asking");
+    options.add_acting_flags(*command, "print the plan, change nothing", "act without asking");
 }
 
 int run_heal(const heal_options& options) {
-    int sources = (options.connection.seeds.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
-    if (sources != 1) return fail(exit_usage, "give one of --seed HOST:PORT, --config FILE");
-    if (options.dry_run && options.yes) return fail(exit_usage, "--dry-run and --yes conflict");
+    if (auto problem = options.usage_problem()) return fail(exit_usage, *problem);
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);
     int worst = exit_ok;

@@ -10,18 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "controller/cli/cluster_targets.hpp"
+#include "controller/cli/acting_command.hpp"
 
 namespace warden::cli {
 
-struct heal_options : target_options {
+struct heal_options : acting_options {
     std::vector<std::string> spares;
     int verify_timeout_ms = 30000;
     bool orphans_only = false;
     bool takeover = false;
     std::optional<int> takeover_after_ms;
-    bool dry_run = false;
-    bool yes = false;
 };
 
 void add_heal_command(CLI::App& app, heal_options& options);

@@ -39,7 +39,7 @@ result<executor::import_settings> settings_of(const import_options& options,
     settings.match = options.match;
     settings.replace = options.mode == "replace";
     settings.batch = options.pipeline;
-    settings.timeout = std::max(target.request.timeout, std::chrono::milliseconds(5000));
+    settings.timeout = acting_timeout(target.request.timeout);
     settings.cluster_auth = target.request.auth;
     settings.checkpoint_path = options.checkpoint;
     return settings;
@@ -73,14 +73,6 @@ void report_progress(const executor::import_progress& progress, std::int64_t sta
     }
 }
 
-bool confirmed(const import_options& options, const std::string& question) {
-    if (options.yes) return true;
-    std::printf("%s [y/N] ", question.c_str());
-    std::fflush(stdout);
-    std::string answer;
-    return std::getline(std::cin, answer) && (answer == "y" || answer == "yes");
-}
-
 int copy(probes::redis_connection& source, const topology& cluster,
          const executor::import_settings& settings, const import_checkpoint& start,
          std::int64_t total, bool eta_known) {
@@ -88,29 +80,21 @@ int copy(probes::redis_connection& source, const topology& cluster,
     progress.start_from(start.counts);
     catch_interruptions(true);
     bool tty = isatty(STDERR_FILENO) != 0;
-    auto started = std::chrono::steady_clock::now();
-    auto seconds = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
     std::optional<std::string> failure;
-    std::atomic<bool> finished{false};
-    std::jthread copier([&] {
-        failure = executor::run_import(source, cluster, settings, start, progress,
-                                       [] { return interruption_requested(); });
-        finished = true;
-    });
     auto last_line = std::chrono::steady_clock::now();
-    while (!finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        // A terminal gets a live line; logs get one line every 5 s.
-        if (tty || std::chrono::steady_clock::now() - last_line >= std::chrono::seconds(5)) {
-            report_progress(progress, start.counts.scanned, total, eta_known, seconds(), tty,
-                            false);
-            last_line = std::chrono::steady_clock::now();
-        }
-    }
-    copier.join();
-    report_progress(progress, start.counts.scanned, total, eta_known, seconds(), tty, true);
+    auto seconds = run_with_progress(
+        [&] {
+            failure = executor::run_import(source, cluster, settings, start, progress,
+                                           [] { return interruption_requested(); });
+        },
+        std::chrono::milliseconds(100),
+        [&](double elapsed, bool final) {
+            // A terminal gets a live line; logs get one line every 5 s.
+            auto now = std::chrono::steady_clock::now();
+            if (!final && !tty && now - last_line < std::chrono::seconds(5)) return;
+            report_progress(progress, start.counts.scanned, total, eta_known, elapsed, tty, final);
+            last_line = now;
+        });
     auto counts = progress.snapshot();
     auto this_run = counts.scanned - start.counts.scanned;
     std::printf(
@@ -118,8 +102,8 @@ int copy(probes::redis_connection& source, const topology& cluster,
         "(this run: %lld key(s) in %.2f s, %.0f keys/s)\n",
         static_cast<long long>(counts.scanned), static_cast<long long>(counts.copied),
         static_cast<long long>(counts.existing), static_cast<long long>(counts.expired),
-        static_cast<long long>(this_run), seconds(),
-        seconds() > 0 ? static_cast<double>(this_run) / seconds() : 0.0);
+        static_cast<long long>(this_run), seconds,
+        seconds > 0 ? static_cast<double>(this_run) / seconds : 0.0);
     if (progress.redirects > 0) {
         std::printf("followed %lld MOVED/ASK redirect(s): slots moved while importing\n",
                     static_cast<long long>(progress.redirects.load()));
@@ -199,13 +183,8 @@ int import_into(const cluster_target& target, const import_options& options) {
     }
     int outcome = exit_ok;
     if (!options.dry_run && !start->complete) {
-        if (!options.yes && !isatty(STDIN_FILENO)) {
-            return fail(exit_usage, "not importing without --yes (stdin is not a terminal)");
-        }
-        if (!confirmed(options, "Import?")) {
-            std::printf("nothing done\n");
-            return exit_failure;
-        }
+        auto answer = confirm(options.yes, "Import?");
+        if (answer != confirmation::go) return not_confirmed("import", answer, "importing");
         outcome = copy(*source, cluster, *settings, *start, facts.keys_in_db, options.match == "*");
     }
     if (outcome == exit_ok && options.verify)
@@ -251,15 +230,14 @@ void add_import_command(CLI::App& app, import_options& options) {
         ->add_option("--settle-timeout", options.settle_timeout_ms,
                      "milliseconds to wait for the cluster to report cluster_state:ok")
         ->check(CLI::Range(0, 600000));
-    command->add_flag("--dry-run", options.dry_run,
-                      "show what would be copied, write nothing (with --verify: only verify)");
-    command->add_flag("--yes", options.yes, "import without asking");
+    options.add_acting_flags(*command,
+                             "show what would be copied, write nothing (with --verify: only "
+                             "verify)",
+                             "import without asking");
 }
 
 int run_import_command(const import_options& options) {
-    int sources = (options.connection.seeds.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
-    if (sources != 1) return fail(exit_usage, "give one of --seed HOST:PORT, --config FILE");
-    if (options.dry_run && options.yes) return fail(exit_usage, "--dry-run and --yes conflict");
+    if (auto problem = options.usage_problem()) return fail(exit_usage, *problem);
     if (options.sample > 0 && !options.verify) return fail(exit_usage, "--sample needs --verify");
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);

@@ -8,11 +8,11 @@
 #include <optional>
 #include <string>
 
-#include "controller/cli/cluster_targets.hpp"
+#include "controller/cli/acting_command.hpp"
 
 namespace warden::cli {
 
-struct import_options : target_options {
+struct import_options : acting_options {
     std::string from;
     std::optional<std::string> from_user;
     std::optional<std::string> from_password_file;
@@ -25,8 +25,6 @@ struct import_options : target_options {
     bool verify = false;
     long long sample = 0;  // 0: every key
     int ttl_tolerance_ms = 2000;
-    bool dry_run = false;
-    bool yes = false;
     int settle_timeout_ms = 30000;
 };
 

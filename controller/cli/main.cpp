@@ -3,10 +3,10 @@
 
 #include <cstdio>
 #include <exception>
-#include <string_view>
 
 #include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
+#include "controller/cli/command_exit.hpp"
 #include "controller/cli/heal_command.hpp"
 #include "controller/cli/import_command.hpp"
 #include "controller/cli/rebalance_command.hpp"
@@ -18,16 +18,15 @@
 
 namespace {
 
-constexpr int exit_usage = 2;
-constexpr int exit_check_unknown = 3;
+using warden::cli::command_family;
 
-// check/audit follow the monitoring-plugin convention: bad arguments are UNKNOWN (3).
-int usage_exit_code(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (arg == "check" || arg == "audit") return exit_check_unknown;
+// check and audit are monitoring plugins: bad arguments are UNKNOWN there, usage elsewhere.
+// CLI11 marks a subcommand parsed as soon as it is named, even when its options then fail.
+command_family family_of(const CLI::App& app) {
+    for (const char* name : {"check", "audit"}) {
+        if (app.get_subcommand(name)->parsed()) return command_family::monitoring;
     }
-    return exit_usage;
+    return command_family::acting;
 }
 
 }  // namespace
@@ -57,7 +56,8 @@ int main(int argc, char** argv) {
         return app.exit(help);
     } catch (const CLI::ParseError& failure) {
         app.exit(failure);
-        return usage_exit_code(argc, argv);
+        return warden::cli::exit_code_for({failure.what(), warden::error_kind::usage},
+                                          family_of(app));
     }
     try {
         if (app.got_subcommand("version")) {
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {
         std::fprintf(stderr, "redis-warden: internal error: %s\n", failure.what());
-        return usage_exit_code(argc, argv) == exit_check_unknown ? exit_check_unknown : 1;
+        return warden::cli::exit_code_for({failure.what(), warden::error_kind::unspecified},
+                                          family_of(app));
     }
 }

@@ -14,6 +14,7 @@
 #include "controller/cli/cluster_readiness.hpp"
 #include "controller/core/planner/heal_plan.hpp"
 #include "controller/core/planner/rebalance_plan.hpp"
+#include "controller/executor/move_survey.hpp"
 #include "controller/executor/slot_mover.hpp"
 #include "probes/connection.hpp"
 
@@ -58,7 +59,7 @@ executor::mover_settings mover_settings_of(const cluster_target& target,
                                            const rebalance_options& options, std::size_t pairs) {
     executor::mover_settings settings;
     settings.auth = target.request.auth;
-    settings.timeout = std::max(target.request.timeout, std::chrono::milliseconds(5000));
+    settings.timeout = acting_timeout(target.request.timeout);
     settings.pipeline = options.pipeline;
     settings.parallel =
         options.parallel > 0 ? options.parallel : static_cast<int>(std::min<std::size_t>(pairs, 8));
@@ -82,79 +83,28 @@ void report_progress(const executor::mover_progress& progress, int total, double
     }
 }
 
-// How each move's keys travel, from its source's version, and whether its target can read
-// them at all: decided before anything is touched.
-std::optional<std::string> choose_methods(rebalance_plan& plan,
-                                          const executor::mover_settings& settings) {
-    for (auto& move : plan.moves) {
-        auto source = executor::read_server_version(move.source_address, settings);
-        if (!source) return source.failure().message;
-        auto target = executor::read_server_version(move.target_address, settings);
-        if (!target) return target.failure().message;
-        if (auto refusal = payload_refusal(*source, *target)) {
-            return fmt::format("{} -> {}: {}", move.source_address, move.target_address, *refusal);
-        }
-        auto choice = choose_move_method(
-            settings.move_method, *source,
-            {settings.auth.password.has_value(), settings.auth.username.has_value()});
-        if (!choice) return move.source_address + ": " + choice.failure().message;
-        move.method = *choice;
-    }
-    return std::nullopt;
-}
-
-// Keys each move carries: one pipelined CLUSTER COUNTKEYSINSLOT per slot on the source.
-void count_keys(rebalance_plan& plan, const cluster_target& target) {
-    for (auto& move : plan.moves) {
-        auto source = probes::redis_connection::open(
-            move.source_address, target.request.auth,
-            std::max(target.request.timeout, std::chrono::milliseconds(5000)));
-        if (!source) continue;
-        std::vector<probes::command> counts;
-        for (const auto& range : move.slots) {
-            for (int slot = range.first; slot <= range.last; ++slot) {
-                counts.push_back({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
-            }
-        }
-        auto replies = source->pipeline(counts);
-        if (!replies) continue;
-        long long keys = 0;
-        for (const auto& reply : *replies) keys += reply.integer;
-        move.keys = keys;
-    }
-}
-
 int execute(const cluster_target& target, const check_report& report, const rebalance_plan& plan,
             const rebalance_options& options) {
     auto settings = mover_settings_of(target, options, plan.moves.size());
     executor::mover_progress progress;
     catch_interruptions(false);
     bool tty = isatty(STDERR_FILENO) != 0;
-    auto started = std::chrono::steady_clock::now();
     std::optional<std::string> failure;
-    std::atomic<bool> finished{false};
-    std::jthread mover([&] {
-        failure = executor::run_moves(
-            plan, executor::masters_of(report.cluster_topology), settings, progress,
-            [] { return interruption_requested(); },
-            [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
-        finished = true;
-    });
     int last_reported = -1;
-    while (!finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 50));
-        auto seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        // Not a terminal: one line per 256 slots, so logs stay readable.
-        if (tty || progress.slots_done / 256 != last_reported) {
+    auto seconds = run_with_progress(
+        [&] {
+            failure = executor::run_moves(
+                plan, executor::masters_of(report.cluster_topology), settings, progress,
+                [] { return interruption_requested(); },
+                [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+        },
+        std::chrono::milliseconds(tty ? 200 : 50),
+        [&](double elapsed, bool final) {
+            // Not a terminal: one line per 256 slots, so logs stay readable.
+            if (!final && !tty && progress.slots_done / 256 == last_reported) return;
             last_reported = progress.slots_done / 256;
-            report_progress(progress, plan.slots_moved, seconds, tty, false);
-        }
-    }
-    mover.join();
-    auto seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    report_progress(progress, plan.slots_moved, seconds, tty, true);
+            report_progress(progress, plan.slots_moved, elapsed, tty, final);
+        });
     std::printf("moved %d slot(s) and %lld key(s) in %.2f s (%.0f keys/s)\n",
                 progress.slots_done.load(), progress.keys_moved.load(), seconds,
                 seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
@@ -199,24 +149,13 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
     const auto& cluster = settled.report.cluster_topology;
     auto plan = make_plan(cluster, options);
     if (!plan) return fail(exit_usage, plan.failure().message);
-    if (auto trouble = choose_methods(*plan, mover_settings_of(target, options, 1))) {
+    if (auto trouble = executor::survey_moves(*plan, mover_settings_of(target, options, 1))) {
         return fail(exit_failure, *trouble);
     }
-    count_keys(*plan, target);
     std::fputs(describe_rebalance(*plan, cluster).c_str(), stdout);
     if (options.dry_run || plan->moves.empty()) return exit_ok;
-    if (!options.yes) {
-        if (!isatty(STDIN_FILENO)) {
-            return fail(exit_usage, "not moving slots without --yes (stdin is not a terminal)");
-        }
-        std::printf("Move %d slot(s)? [y/N] ", plan->slots_moved);
-        std::fflush(stdout);
-        std::string answer;
-        if (!std::getline(std::cin, answer) || (answer != "y" && answer != "yes")) {
-            std::printf("nothing done\n");
-            return exit_failure;
-        }
-    }
+    auto answer = confirm(options.yes, fmt::format("Move {} slot(s)?", plan->slots_moved));
+    if (answer != confirmation::go) return not_confirmed("rebalance", answer, "moving slots");
     return execute(target, settled.report, *plan, options);
 }
 
@@ -240,7 +179,7 @@ void add_rebalance_command(CLI::App& app, rebalance_options& options) {
     command
         ->add_option(
             "--parallel", options.parallel,
-            "chunks of slots moved at once (default: two per source -> target pair, at most 8)")
+            "chunks of slots moved at once (default: one per source -> target pair, at most 8)")
         ->check(CLI::Range(1, 64));
     command->add_option("--move", options.move_slots, "slots to move, e.g. 0-99,200");
     command->add_option("--to", options.to, "with --move: the master that gets them");
@@ -258,18 +197,16 @@ void add_rebalance_command(CLI::App& app, rebalance_options& options) {
                      "milliseconds to wait for every node to know every master and report "
                      "cluster_state:ok")
         ->check(CLI::Range(0, 600000));
-    command->add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
-    command->add_flag("--yes", options.yes, "move without asking");
+    options.add_acting_flags(*command, "print the plan, change nothing", "move without asking");
 }
 
 int run_rebalance(const rebalance_options& options) {
-    int sources = (options.connection.seeds.empty() ? 0 : 1) + (options.config_file ? 1 : 0);
-    if (sources != 1) return fail(exit_usage, "give one of --seed HOST:PORT, --config FILE");
+    if (auto problem = options.source_problem()) return fail(exit_usage, *problem);
     if (options.move_slots && options.to.empty()) return fail(exit_usage, "--move needs --to NODE");
     if (!options.move_slots && (!options.to.empty() || !options.from.empty())) {
         return fail(exit_usage, "--to/--from only go with --move");
     }
-    if (options.dry_run && options.yes) return fail(exit_usage, "--dry-run and --yes conflict");
+    if (auto problem = options.usage_problem()) return fail(exit_usage, *problem);
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);
     int worst = exit_ok;

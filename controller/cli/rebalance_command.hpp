@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "controller/cli/cluster_targets.hpp"
+#include "controller/cli/acting_command.hpp"
 
 namespace warden::cli {
 
-struct rebalance_options : target_options {
+struct rebalance_options : acting_options {
     std::vector<std::string> weights;  // NODE=W
     double threshold = 2.0;
     bool use_empty_masters = false;
@@ -25,8 +25,6 @@ struct rebalance_options : target_options {
     std::string from;
     bool replace = false;
     std::string move_method = "auto";  // auto | migrate | client
-    bool dry_run = false;
-    bool yes = false;
     int settle_timeout_ms = 30000;
 };
 

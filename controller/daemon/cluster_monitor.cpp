@@ -5,32 +5,19 @@
 
 #include <set>
 
+#include "controller/core/health/finding_codes.hpp"
+#include "controller/core/planner/heal_step.hpp"
+#include "controller/executor/configured_cluster.hpp"
 #include "probes/poll.hpp"
 #include "probes/security_poll.hpp"
 
 namespace warden::daemon {
 namespace {
 
-analysis_policy policy_of(const config::cluster_settings& settings) {
-    analysis_policy policy;
-    policy.topology.domains = settings.failure_domains;
-    policy.health.min_replicas_per_master = settings.heal.min_replicas_per_master;
-    return policy;
-}
-
 std::string nodes_list(const finding& item) {
     std::string text;
     for (const auto& node : item.nodes) text += (text.empty() ? "" : ",") + node;
     return text;
-}
-
-probes::poll_request request_of(const config::cluster_settings& settings) {
-    probes::poll_request request;
-    request.cluster_name = settings.name;
-    request.seeds = settings.seeds;
-    request.auth = {settings.auth.username, settings.auth.password};
-    request.timeout = settings.timeout;
-    return request;
 }
 
 double unix_seconds_now() {
@@ -70,8 +57,9 @@ cluster_monitor::cluster_monitor(config::cluster_settings settings, status_board
     : settings_(std::move(settings)),
       board_(board),
       coordination_(coordination),
-      heal_target_(
-          executor::heal_target_for(request_of(settings_), policy_of(settings_), settings_.heal)),
+      heal_target_(executor::heal_target_for(executor::poll_request_of(settings_),
+                                             executor::analysis_policy_of(settings_),
+                                             settings_.heal)),
       rate_limit_(settings_.heal.max_actions_per_minute) {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
@@ -181,7 +169,7 @@ leadership_status cluster_monitor::follow_coordination() {
     led_at_last_poll_ = lead.may_act;
     std::vector<finding> findings;
     if (lead.coordinated && !lead.available) {
-        findings.push_back({"coordination_unavailable",
+        findings.push_back({finding_code::coordination_unavailable,
                             severity::warning,
                             {},
                             fmt::format("the etcd lease store cannot be reached ({}): this "
@@ -199,22 +187,29 @@ leadership_status cluster_monitor::follow_coordination() {
 
 void cluster_monitor::consider_healing(const heal_plan& plan, const leadership_status& lead) {
     report_plan_change(plan, lead);
-    if (settings_.heal.mode != config::heal_mode::heal || acting_) return;
-    if (!lead.may_act) return;  // another instance leads, or the lease cannot be proven
-    if (plan.actions.empty()) {
-        last_skip_.clear();
-        return;
+    if (plan.actions.empty()) last_skip_.clear();  // the episode is over
+    heal_step_inputs inputs;
+    inputs.heal_mode = settings_.heal.mode == config::heal_mode::heal;
+    inputs.acting = acting_;
+    inputs.may_act = lead.may_act;
+    inputs.grace = settings_.heal.grace;
+    auto steady_now = std::chrono::steady_clock::now();
+    inputs.rate_limited = !rate_limit_.allows(steady_now);
+    inputs.recent_actions = rate_limit_.recent();
+    inputs.max_actions_per_minute = rate_limit_.per_minute();
+    auto step = decide_heal_step(plan, active_, inputs, std::chrono::system_clock::now());
+    switch (step.kind) {
+        case heal_step_kind::idle:
+        case heal_step_kind::wait:
+            return;
+        case heal_step_kind::skip:
+            skip(plan.actions.front(), step.reason);
+            return;
+        case heal_step_kind::act:
+            rate_limit_.record(steady_now);
+            act(plan.actions.front());
+            return;
     }
-    const auto& action = plan.actions.front();
-    if (!grace_elapsed(action, std::chrono::system_clock::now())) return;
-    if (!rate_limit_.allows(std::chrono::steady_clock::now())) {
-        skip(action, fmt::format("rate limit: {} action(s) in the last minute "
-                                 "(heal.max_actions_per_minute {})",
-                                 rate_limit_.recent(), rate_limit_.per_minute()));
-        return;
-    }
-    rate_limit_.record(std::chrono::steady_clock::now());
-    act(action);
 }
 
 void cluster_monitor::report_plan_change(const heal_plan& plan, const leadership_status& lead) {
@@ -235,19 +230,6 @@ void cluster_monitor::report_plan_change(const heal_plan& plan, const leadership
         spdlog::warn("cluster={} master={} cannot be helped ({}): {}", settings_.name,
                      unmet.master_address, to_string(unmet.goal), unmet.reason);
     }
-}
-
-// The finding the action answers must have lasted heal.grace: a replica restarting after a
-// crash comes back by itself, and moving another one meanwhile would be churn.
-bool cluster_monitor::grace_elapsed(const heal_action& action, wall_time now) const {
-    if (action.kind == heal_action_kind::takeover) return true;  // takeover_after is its gate
-    for (const auto& [key, active] : active_) {
-        if (key.code == to_string(action.goal) && !key.nodes.empty() &&
-            key.nodes.front() == action.master_id) {
-            return now - active.since >= settings_.heal.grace;
-        }
-    }
-    return false;
 }
 
 void cluster_monitor::skip(const heal_action& action, const std::string& reason) {

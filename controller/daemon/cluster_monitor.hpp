@@ -51,7 +51,6 @@ class cluster_monitor {
     bool leadership_gained() const;  // the lease was won since the last poll
     void consider_healing(const heal_plan& plan, const leadership_status& lead);
     void report_plan_change(const heal_plan& plan, const leadership_status& lead);
-    bool grace_elapsed(const heal_action& action, wall_time now) const;
     void skip(const heal_action& action, const std::string& reason);
     void act(heal_action action);
 

@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <thread>
 
 #include "controller/core/import/import_rules.hpp"
 #include "controller/core/import/key_slot.hpp"
+#include "probes/parallel.hpp"
 #include "probes/probe_exchange.hpp"
 
 namespace warden::executor {
@@ -127,19 +127,10 @@ result<std::vector<key_router::key_replies>> key_router::run(const std::vector<s
         for (auto& [address, group] : groups) work.emplace_back(&address, &group);
         std::vector<std::vector<routed>> again(work.size());
         std::vector<std::optional<std::string>> failures(work.size());
-        std::atomic<std::size_t> next{0};
-        {
-            std::vector<std::jthread> workers;
-            auto threads = std::min<std::size_t>(work.size(), static_cast<std::size_t>(parallel_));
-            for (std::size_t t = 0; t < threads; ++t) {
-                workers.emplace_back([&] {
-                    for (auto i = next++; i < work.size(); i = next++) {
-                        failures[i] =
-                            send_group(*work[i].first, *work[i].second, commands, out, again[i]);
-                    }
-                });
-            }
-        }
+        // One item per master's group: a round with one group runs on this thread alone.
+        probes::parallel_for(work.size(), static_cast<std::size_t>(parallel_), [&](std::size_t i) {
+            failures[i] = send_group(*work[i].first, *work[i].second, commands, out, again[i]);
+        });
         for (const auto& failure : failures) {
             if (failure) return error{*failure};
         }

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "controller/core/compat/server_version.hpp"
 #include "controller/executor/key_movers.hpp"
 #include "controller/executor/slot_closing.hpp"
 #include "probes/connection.hpp"
+#include "probes/parallel.hpp"
 #include "probes/probe_exchange.hpp"
 
 namespace warden::executor {
@@ -190,14 +190,14 @@ std::optional<std::string> run_moves(const rebalance_plan& plan, const master_di
     auto tasks = chunk_queue(plan, settings.chunk_slots);
     std::mutex mutex;
     std::optional<std::string> failure;
-    std::atomic<std::size_t> next{0};
     auto stopping = [&] {
         std::lock_guard lock(mutex);
         return failure.has_value() || (should_stop && should_stop());
     };
-    auto worker = [&] {
-        std::map<std::size_t, pair_link> links;
-        for (auto i = next++; i < tasks.size() && !stopping(); i = next++) {
+    using links_by_move = std::map<std::size_t, pair_link>;  // this worker's, by move index
+    probes::parallel_for_with_state<links_by_move>(
+        tasks.size(), static_cast<std::size_t>(std::max(settings.parallel, 1)), stopping,
+        [&](links_by_move& links, std::size_t i) {
             const auto& job = tasks[i];
             const auto& move = plan.moves[job.move];
             std::optional<std::string> trouble;
@@ -216,16 +216,9 @@ std::optional<std::string> run_moves(const rebalance_plan& plan, const master_di
             }
             if (trouble) {
                 std::lock_guard lock(mutex);
-                if (!failure) failure = *trouble;
-                return;
+                if (!failure) failure = *trouble;  // stopping() now ends every worker
             }
-        }
-    };
-    {
-        std::vector<std::jthread> workers;
-        auto count = std::min<std::size_t>(std::max(settings.parallel, 1), tasks.size());
-        for (std::size_t i = 0; i < count; ++i) workers.emplace_back(worker);
-    }
+        });
     return failure;
 }
 

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <tuple>
 
 #include "controller/core/audit/audit_detail.hpp"
+#include "controller/core/health/finding_codes.hpp"
 #include "controller/core/parse/text_fields.hpp"
 #include "controller/core/report/report.hpp"
 
@@ -66,7 +68,7 @@ void add_incomplete(const std::vector<node_audit>& nodes, std::vector<finding>& 
     if (keys.empty()) return;
     std::string listed;
     for (const auto& part : parts) listed += (listed.empty() ? "" : "; ") + part;
-    out.push_back({"audit_incomplete", severity::unknown, keys,
+    out.push_back({finding_code::audit_incomplete, severity::unknown, keys,
                    fmt::format("{} node(s) could not be audited completely, so their security "
                                "is unknown, not ok: {}",
                                keys.size(), listed),
@@ -78,6 +80,7 @@ severity overall(const std::vector<finding>& found, bool anything_audited) {
     severity worst = severity::ok;
     bool unknown = !anything_audited;
     for (const auto& item : found) {
+        assert(is_known_finding(item));  // a new code goes into finding_codes.cpp first
         if (item.level == severity::unknown) {
             unknown = true;
         } else {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "controller/core/audit/audit_detail.hpp"
+#include "controller/core/health/finding_codes.hpp"
 #include "controller/core/parse/text_fields.hpp"
 
 namespace warden::audit_detail {
@@ -103,7 +104,7 @@ void check_anonymous_access(const std::vector<audited_node>& nodes, findings& ou
     }
     if (open.empty()) return;
     out.push_back(
-        {"auth_disabled", severity::critical, keys_of(open),
+        {finding_code::auth_disabled, severity::critical, keys_of(open),
          fmt::format("{} node(s) answer commands without any credentials ({}): anyone who can "
                      "reach them can read, overwrite or FLUSHALL the data, and protected mode "
                      "may refuse every non-loopback client",
@@ -143,7 +144,7 @@ void check_protected_mode(const std::vector<audited_node>& nodes, const topology
               "refused too and cannot fail over."
             : "";
     out.push_back(
-        {"protected_mode_blocks_clients", severity::critical, keys_of(affected),
+        {finding_code::protected_mode_blocks_clients, severity::critical, keys_of(affected),
          fmt::format("protected-mode is on and the default user has no password on {}:{} Redis "
                      "7 then answers every client that is not on loopback (127.0.0.1/::1) with "
                      "-DENIED, whatever bind says (3.2-6.x: when no bind is set).{}",
@@ -187,7 +188,7 @@ void check_master_auth(const std::vector<audited_node>& nodes, findings& out) {
                                ? "confirmed: master_link_status:down, so it cannot resync or "
                                  "fail over"
                                : "its link is up for now, but the next resync will fail";
-        out.push_back({"masterauth_mismatch",
+        out.push_back({finding_code::masterauth_mismatch,
                        severity::critical,
                        {replica.key, master->key},
                        fmt::format("replica {} cannot authenticate to its master {}: {}; {}",
@@ -235,7 +236,7 @@ void check_auth_consistency(const std::vector<audited_node>& nodes, findings& ou
     std::vector<const audited_node*> affected(involved.begin(), involved.end());
     std::sort(affected.begin(), affected.end(),
               [](const auto* a, const auto* b) { return a->key < b->key; });
-    out.push_back({"auth_inconsistent", severity::warning, keys_of(affected),
+    out.push_back({finding_code::auth_inconsistent, severity::warning, keys_of(affected),
                    fmt::format("nodes of this cluster require different credentials ({}): "
                                "clients and replicas authenticate to some nodes and not others, "
                                "and a failover can lock them out",
@@ -262,7 +263,7 @@ void check_dangerous_commands(const std::vector<audited_node>& nodes, findings& 
     for (const auto& [user, commands] : commands_by_user) {
         std::vector<std::string> names(commands.begin(), commands.end());
         const auto& where = nodes_by_user[user];
-        out.push_back({"dangerous_commands_exposed", severity::warning, keys_of(where),
+        out.push_back({finding_code::dangerous_commands_exposed, severity::warning, keys_of(where),
                        fmt::format("user '{}' can run {} on {} node(s) ({}): one mistaken or "
                                    "hostile client can wipe or reconfigure the cluster",
                                    user, join(names), where.size(), join(addresses_of(where))),
@@ -293,7 +294,7 @@ void check_config_drift(const std::vector<audited_node>& nodes, findings& out) {
             if (value != common->first) odd.insert(odd.end(), members.begin(), members.end());
         }
         out.push_back(
-            {"config_inconsistent", severity::warning, keys_of(odd),
+            {finding_code::config_inconsistent, severity::warning, keys_of(odd),
              fmt::format("{} differs across the cluster: {}", name, join(parts, "; ")),
              fmt::format("on {}: CONFIG SET {} {}; CONFIG REWRITE", join(addresses_of(odd)), name,
                          common->first.empty() ? "\"\"" : common->first)});
@@ -310,7 +311,7 @@ void check_memory(const std::vector<audited_node>& nodes, double threshold, find
         if (max_bytes == 0) {
             if (policy && *policy != "noeviction") {
                 out.push_back(
-                    {"memory_near_limit",
+                    {finding_code::memory_near_limit,
                      severity::warning,
                      {node.key},
                      fmt::format("{} has maxmemory-policy {} but no maxmemory: as a cache it "
@@ -327,7 +328,7 @@ void check_memory(const std::vector<audited_node>& nodes, double threshold, find
             continue;
         }
         out.push_back(
-            {"memory_near_limit",
+            {finding_code::memory_near_limit,
              severity::warning,
              {node.key},
              fmt::format("{} uses {:.0f}% of maxmemory ({} of {} bytes): {}", node.probe->address,

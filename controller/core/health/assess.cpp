@@ -1,7 +1,9 @@
 #include <algorithm>
+#include <cassert>
 #include <tuple>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden {
 
@@ -17,7 +19,10 @@ assessment assess(const topology& cluster, const health_policy& policy) {
                   return std::tie(b.level, a.code, a.nodes, a.message) <
                          std::tie(a.level, b.code, b.nodes, b.message);
               });
-    for (const auto& item : result.findings) result.status = std::max(result.status, item.level);
+    for (const auto& item : result.findings) {
+        assert(is_known_finding(item));  // a new code goes into finding_codes.cpp first
+        result.status = std::max(result.status, item.level);
+    }
     if (cluster.views == 0) result.status = severity::unknown;  // nothing answered
     return result;
 }

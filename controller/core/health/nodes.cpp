@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden::detail {
 namespace {
@@ -21,7 +22,7 @@ void check_unreachable(const cluster_node& node, findings& out) {
                         "or check the network and credentials between warden and it"
                       : "restore the node or check the network and credentials between warden "
                         "and it";
-    out.push_back({"node_unreachable",
+    out.push_back({finding_code::node_unreachable,
                    level,
                    {node_key(node)},
                    fmt::format("{} ({}) is unreachable from warden: {}; {}", node.address,
@@ -33,7 +34,7 @@ void check_failing(const cluster_node& node, findings& out) {
     auto level = fail && node.serves_slots() ? severity::critical : severity::warning;
     auto verdict = fail ? fmt::format("flagged fail by {} node(s)", node.views_fail)
                         : fmt::format("suspected (fail?) by {} node(s)", node.views_pfail);
-    out.push_back({"node_failing",
+    out.push_back({finding_code::node_failing,
                    level,
                    {node.id},
                    fmt::format("{} ({}) is {}; restart or replace it, then check that a replica "

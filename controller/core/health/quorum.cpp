@@ -3,6 +3,7 @@
 #include <map>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden::detail {
 namespace {
@@ -19,7 +20,7 @@ void check_domains(const topology& cluster, const quorum_state& quorum, findings
         // A domain holding one master is no worse than any single failure (quorum_at_risk).
         if (ids.size() < 2 || left >= quorum.needed) continue;
         out.push_back(
-            {"quorum_domain_risk", severity::warning, ids,
+            {finding_code::quorum_domain_risk, severity::warning, ids,
              fmt::format("failure domain {} holds {} of {} healthy voting masters: "
                          "losing it leaves {} (need {}) and no failover can happen; "
                          "spread masters across hosts/zones",
@@ -51,14 +52,14 @@ quorum_state check_quorum(const topology& cluster, findings& out) {
     quorum.margin = quorum.healthy_voting_masters - quorum.needed;
     if (quorum.margin < 0) {
         out.push_back(
-            {"quorum_lost", severity::critical, down_voters(cluster),
+            {finding_code::quorum_lost, severity::critical, down_voters(cluster),
              fmt::format("only {} of {} voting masters are healthy (need {}): no "
                          "replica can be elected; restore masters, or promote replicas "
                          "with CLUSTER FAILOVER TAKEOVER (split-brain risk)",
                          quorum.healthy_voting_masters, quorum.voting_masters, quorum.needed)});
     } else if (quorum.margin == 0) {
         out.push_back(
-            {"quorum_at_risk", severity::warning, down_voters(cluster),
+            {finding_code::quorum_at_risk, severity::warning, down_voters(cluster),
              fmt::format("{} of {} voting masters are healthy, exactly the {} needed: "
                          "one more master failure stops all failover; restore the down "
                          "masters or add masters",

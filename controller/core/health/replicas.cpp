@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden::detail {
 namespace {
@@ -28,7 +29,7 @@ std::string replica_summary(const std::vector<const cluster_node*>& replicas,
 
 void check_orphan(const cluster_node& master, const std::vector<const cluster_node*>& replicas,
                   const topology& cluster, findings& out) {
-    out.push_back({"orphaned_master",
+    out.push_back({finding_code::orphaned_master,
                    severity::critical,
                    {master.id},
                    fmt::format("master {} serves {} slots with no healthy replica ({}); one more "
@@ -43,7 +44,7 @@ void check_links(const cluster_node& master, const std::vector<const cluster_nod
     if (is_down(master, cluster)) return;
     for (const auto* replica : replicas) {
         if (is_down(*replica, cluster) || replica->master_link_up != false) continue;
-        out.push_back({"replica_link_down",
+        out.push_back({finding_code::replica_link_down,
                        severity::critical,
                        {replica->id, master.id},
                        fmt::format("replica {} is up but not replicating from master {} "
@@ -62,7 +63,7 @@ void check_placement(const cluster_node& master, const std::vector<const cluster
         if (replica->failure_domain != master.failure_domain) return;
         ids.push_back(replica->id);
     }
-    out.push_back({"replica_same_host", severity::warning, ids,
+    out.push_back({finding_code::replica_same_host, severity::warning, ids,
                    fmt::format("every healthy replica of master {} is in its failure domain {}: "
                                "losing that host loses the slots; move a replica to another "
                                "host (CLUSTER REPLICATE {} on a node elsewhere)",
@@ -82,7 +83,7 @@ void check_replicas(const topology& cluster, const health_policy& policy, findin
             continue;
         }
         if (healthy < policy.min_replicas_per_master) {
-            out.push_back({"replicas_below_target",
+            out.push_back({finding_code::replicas_below_target,
                            severity::warning,
                            {master.id},
                            fmt::format("master {} has {} healthy replica(s), policy wants {}; "

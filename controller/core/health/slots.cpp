@@ -3,6 +3,7 @@
 #include <set>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden::detail {
 namespace {
@@ -21,7 +22,7 @@ void check_uncovered(const topology& cluster, findings& out) {
         }
     }
     if (!unassigned.empty()) {
-        out.push_back({"slots_uncovered",
+        out.push_back({finding_code::slots_uncovered,
                        severity::critical,
                        {},
                        fmt::format("{} slots ({}) have no owner: keys there cannot be served; "
@@ -29,7 +30,7 @@ void check_uncovered(const topology& cluster, findings& out) {
                                    unassigned.size(), describe_slots(unassigned))});
     }
     if (!failed.empty()) {
-        out.push_back({"slots_uncovered",
+        out.push_back({finding_code::slots_uncovered,
                        severity::critical,
                        {failed_owners.begin(), failed_owners.end()},
                        fmt::format("{} slots ({}) belong to masters the cluster marks fail and no "
@@ -49,7 +50,7 @@ void check_open(const topology& cluster, findings& out) {
         ids.insert(open.state.peer_id);
     }
     std::vector<int> sorted(slots.begin(), slots.end());
-    out.push_back({"slots_open",
+    out.push_back({finding_code::slots_open,
                    severity::warning,
                    {ids.begin(), ids.end()},
                    fmt::format("{} slots ({}) are stuck migrating/importing: finish the move "

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden::detail {
 
@@ -26,7 +27,7 @@ void check_views(const topology& cluster, findings& out) {
                         "side (CLUSTER FAILOVER/SETSLOT) before data diverges further"
                       : "usually transient during a failover or node join; if it persists, "
                         "look for partitioned or stale nodes (CLUSTER FORGET the dead ones)";
-    out.push_back({"views_disagree",
+    out.push_back({finding_code::views_disagree,
                    level,
                    {ids.begin(), ids.end()},
                    fmt::format("nodes disagree about the cluster: {}; {}", details, advice)});

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/health/finding_codes.hpp"
 
 namespace warden {
 namespace {
@@ -235,13 +236,13 @@ const char* to_string(heal_action_kind kind) {
 const char* to_string(heal_goal goal) {
     switch (goal) {
         case heal_goal::cover_orphan:
-            return "orphaned_master";
+            return finding_code::orphaned_master;
         case heal_goal::reach_target:
-            return "replicas_below_target";
+            return finding_code::replicas_below_target;
         case heal_goal::spread_failure_domain:
-            return "replica_same_host";
+            return finding_code::replica_same_host;
         case heal_goal::restore_quorum:
-            return "quorum_lost";
+            return finding_code::quorum_lost;
     }
     return "";
 }

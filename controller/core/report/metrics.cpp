@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "controller/core/health/finding_codes.hpp"
+
 namespace warden {
 namespace {
 
@@ -68,7 +70,9 @@ const std::vector<cluster_gauge>& cluster_gauges() {
         {"status", "worst finding severity: 0 ok, 1 warning, 2 critical, 3 unknown",
          [](const check_report& r) { return static_cast<double>(r.health.status); }},
         {"orphaned_masters", "masters serving slots with no healthy replica",
-         [](const check_report& r) { return double(count_findings(r.health, "orphaned_master")); }},
+         [](const check_report& r) {
+             return double(count_findings(r.health, finding_code::orphaned_master));
+         }},
         {"voting_masters", "masters serving at least one slot",
          [](const check_report& r) { return double(r.health.quorum.voting_masters); }},
         {"healthy_voting_masters", "voting masters that are up",
@@ -218,33 +222,18 @@ void histogram_state::observe(double value) {
     ++count;
 }
 
+// From the finding code table, so a new code gets its zero series without a second list.
 const std::vector<std::pair<std::string, std::string>>& known_finding_series() {
-    static const std::vector<std::pair<std::string, std::string>> series = {
-        {"node_unreachable", "warning"},
-        {"node_unreachable", "critical"},
-        {"node_failing", "warning"},
-        {"node_failing", "critical"},
-        {"orphaned_master", "critical"},
-        {"replica_link_down", "critical"},
-        {"replicas_below_target", "warning"},
-        {"replica_same_host", "warning"},
-        {"quorum_at_risk", "warning"},
-        {"quorum_lost", "critical"},
-        {"quorum_domain_risk", "warning"},
-        {"slots_uncovered", "critical"},
-        {"slots_open", "warning"},
-        {"views_disagree", "warning"},
-        {"views_disagree", "critical"},
-        {"protected_mode_blocks_clients", "critical"},
-        {"auth_disabled", "critical"},
-        {"masterauth_mismatch", "critical"},
-        {"auth_inconsistent", "warning"},
-        {"dangerous_commands_exposed", "warning"},
-        {"config_inconsistent", "warning"},
-        {"memory_near_limit", "warning"},
-        {"audit_incomplete", "unknown"},
-        {"coordination_unavailable", "warning"},
-    };
+    static const auto series = [] {
+        std::vector<std::pair<std::string, std::string>> pairs;
+        for (const auto& entry : finding_codes()) {
+            for (auto level : {severity::warning, severity::critical, severity::unknown}) {
+                if (entry.severities.contains(level))
+                    pairs.emplace_back(std::string(entry.code), to_string(level));
+            }
+        }
+        return pairs;
+    }();
     return series;
 }
 

@@ -38,8 +38,9 @@ struct cluster_metrics {
     heal_plan plan;  // from the last completed poll
 };
 
-// Every finding code DESIGN.md defines, with the severities it can take, so that
-// findings{code,severity} is exported as 0 when inactive (alerts and dashboards see a series).
+// Every finding code this build raises (the table in core/health/finding_codes.hpp), with the
+// severities it can take, so that findings{code,severity} is exported as 0 when inactive
+// (alerts and dashboards see a series).
 const std::vector<std::pair<std::string, std::string>>& known_finding_series();
 
 std::string render_metrics(const std::vector<cluster_metrics>& clusters,

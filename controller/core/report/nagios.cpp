@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "controller/core/health/finding_codes.hpp"
 #include "controller/core/report/report.hpp"
 
 namespace warden {
@@ -47,8 +48,8 @@ std::string render_nagios(const check_report& report) {
         "findings={}",
         status, summary(report), report.cluster_topology.nodes.size(), unreachable,
         health.quorum.voting_masters, health.quorum.healthy_voting_masters, health.quorum.margin,
-        count_findings(health, "orphaned_master"), count_findings(health, "slots_uncovered"),
-        health.findings.size());
+        count_findings(health, finding_code::orphaned_master),
+        count_findings(health, finding_code::slots_uncovered), health.findings.size());
 }
 
 }  // namespace warden

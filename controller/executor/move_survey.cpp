@@ -1,0 +1,54 @@
+#include "controller/executor/move_survey.hpp"
+
+#include <fmt/format.h>
+
+#include "probes/connection.hpp"
+
+namespace warden::executor {
+namespace {
+
+std::optional<std::string> choose_method(slot_move& move, const mover_settings& settings) {
+    auto source = read_server_version(move.source_address, settings);
+    if (!source) return source.failure().message;
+    auto target = read_server_version(move.target_address, settings);
+    if (!target) return target.failure().message;
+    if (auto refusal = payload_refusal(*source, *target)) {
+        return fmt::format("{} -> {}: {}", move.source_address, move.target_address, *refusal);
+    }
+    auto choice = choose_move_method(
+        settings.move_method, *source,
+        {settings.auth.password.has_value(), settings.auth.username.has_value()});
+    if (!choice) return move.source_address + ": " + choice.failure().message;
+    move.method = *choice;
+    return std::nullopt;
+}
+
+// One pipelined CLUSTER COUNTKEYSINSLOT per slot on the source.
+void count_keys(slot_move& move, const mover_settings& settings) {
+    auto source =
+        probes::redis_connection::open(move.source_address, settings.auth, settings.timeout);
+    if (!source) return;
+    std::vector<probes::command> counts;
+    for (const auto& range : move.slots) {
+        for (int slot = range.first; slot <= range.last; ++slot) {
+            counts.push_back({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
+        }
+    }
+    auto replies = source->pipeline(counts);
+    if (!replies) return;
+    long long keys = 0;
+    for (const auto& reply : *replies) keys += reply.integer;
+    move.keys = keys;
+}
+
+}  // namespace
+
+std::optional<std::string> survey_moves(rebalance_plan& plan, const mover_settings& settings) {
+    for (auto& move : plan.moves) {
+        if (auto trouble = choose_method(move, settings)) return trouble;
+        count_keys(move, settings);
+    }
+    return std::nullopt;
+}
+
+}  // namespace warden::executor
