@@ -36,6 +36,7 @@ from typing import Optional
 from common import (EXIT_CRITICAL, EXIT_WARNING, ROOT, WARDEN_BIN, WardenTestCase, codes,
                     findings, run_warden, summary, wait_until)
 
+from test_daemon import free_port, metric  # noqa: E402
 import replay_server  # noqa: E402 - tests/harness is on sys.path (common)
 from replay_server import (ConnState, NodeReplay, ReplayCluster, free_base_port,  # noqa: E402
                            resp_decode, resp_end)
@@ -275,29 +276,6 @@ class ReplayServerTest(unittest.TestCase):
 
 # -- redis-warden against the recordings -----------------------------------------------------
 
-def free_listen_port() -> int:
-    # Between the harness' node ports (< 21000) and its bus ports (>= 22000).
-    for port in range(21100 + os.getpid() % 400, 22000):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port for the daemon")
-
-
-def metric(text: str, name: str, **labels) -> list[float]:
-    values = []
-    for line in text.splitlines():
-        if line.startswith("#") or not (line.startswith(name + "{") or line.startswith(name + " ")):
-            continue
-        series, value = line.rsplit(" ", 1)
-        if all(f'{k}="{v}"' in series for k, v in labels.items()):
-            values.append(float(value))
-    return values
-
-
 class VersionsTest(WardenTestCase):
     def replay(self, version: str, case: str) -> ReplayCluster:
         return ReplayCluster(os.path.join(FIXTURES, version), case)
@@ -399,7 +377,7 @@ class VersionsTest(WardenTestCase):
                     "    poll_interval: 200ms\n"
                     "    timeout: 500ms\n"
                     "    security_interval: 1s\n")
-        port = free_listen_port()
+        port = free_port()
         log = open(os.path.join(tmp, "daemon.log"), "w+")
         proc = subprocess.Popen([WARDEN_BIN, "run", "--config", config, "--listen",
                                  f"127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT,
