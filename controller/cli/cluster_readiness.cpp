@@ -33,7 +33,8 @@ std::string unsettled(const snapshot& observed, const check_report& report) {
                                    probe.address);
             }
         }
-        auto state = find_field(parse_info_fields(probe.cluster_info), "cluster_state");
+        auto fields = parse_info_fields(probe.cluster_info);  // find_field's view points into it
+        auto state = find_field(fields, "cluster_state");
         if (state != "ok")
             return fmt::format("{} reports cluster_state:{}", probe.address,
                                state ? std::string(*state) : "unknown");

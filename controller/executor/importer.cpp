@@ -121,7 +121,8 @@ std::string redis_version_of(key_router& router, const std::string& address) {
     if (!link) return "unknown";
     auto info = (*link)->call({"INFO", "server"});
     if (!info || info->type != resp_type::string) return "unknown";
-    auto version = find_field(parse_info_fields(info->text), "redis_version");
+    auto fields = parse_info_fields(info->text);  // find_field's view points into it
+    auto version = find_field(fields, "redis_version");
     return version ? std::string(*version) : "unknown";
 }
 
