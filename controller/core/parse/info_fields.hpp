@@ -19,5 +19,7 @@ using info_fields = std::map<std::string, std::string, std::less<>>;
 info_fields parse_info_fields(std::string_view text);
 
 std::optional<std::string_view> find_field(const info_fields& fields, std::string_view key);
+// The view points into `fields`: a temporary map would leave it dangling.
+std::optional<std::string_view> find_field(info_fields&& fields, std::string_view key) = delete;
 
 }  // namespace warden
