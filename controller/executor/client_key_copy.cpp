@@ -33,16 +33,18 @@ using probes::command;
 using probes::resp_type;
 using probes::resp_value;
 
-// KEYS[1] = key; ARGV = ttl-ms, payload, the payload we restored before ("" if none),
-// "1" to overwrite whatever is there (--replace). Returns 1 if restored, 0 if left alone.
+// KEYS[1] = key; ARGV = ttl-ms, payload, what the target's DUMP of our earlier copy was
+// ("" if none), "1" to overwrite whatever is there (--replace). Returns the target's own DUMP
+// of the copy (what identifies it as ours later: DUMP bytes of an equal hash or set differ
+// between servers, which order members by their own hash seed), or 0 if left alone.
 constexpr const char* restore_unless_theirs = R"lua(
 local current = redis.call('DUMP', KEYS[1])
 if current and ARGV[4] ~= '1' and current ~= ARGV[3] then return 0 end
 redis.call('RESTORE', KEYS[1], ARGV[1], ARGV[2], 'REPLACE')
-return 1
+return redis.call('DUMP', KEYS[1])
 )lua";
 
-// KEYS[1] = key; ARGV[1] = the payload we restored. Deletes it only if it is still ours.
+// KEYS[1] = key; ARGV[1] = the target's DUMP of our copy. Deletes it only if still ours.
 constexpr const char* delete_if_ours = R"lua(
 if redis.call('DUMP', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -63,7 +65,7 @@ struct slot_copy {
     const mover_settings& settings;
     mover_progress& progress;
     long long& moved_in_slot;
-    std::map<std::string, std::string> ours;  // key -> payload on the target, not yet DELeted
+    std::map<std::string, std::string> ours;  // key -> target's DUMP of our copy, not DELeted
     std::set<std::string> overwrite;          // --replace: keys to overwrite on the target
     int batch = 1;
     int aborts_in_a_row = 0;
@@ -161,8 +163,8 @@ result<std::vector<std::string>> restore_on_target(slot_copy& copy,
                                 ? " (the source's DUMP format is newer than the target reads)"
                                 : "")};
         }
-        if (reply.integer == 1) {
-            copy.ours[keys[i].name] = keys[i].payload;
+        if (reply.type == resp_type::string) {
+            copy.ours[keys[i].name] = reply.text;
             restored.push_back(keys[i].name);
         } else {
             left_alone.push_back(keys[i].name);
