@@ -15,10 +15,8 @@ std::optional<std::string> choose_method(slot_move& move, const mover_settings& 
     if (auto refusal = payload_refusal(*source, *target)) {
         return fmt::format("{} -> {}: {}", move.source_address, move.target_address, *refusal);
     }
-    auto choice = choose_move_method(
-        settings.move_method, *source,
-        {settings.auth.password.has_value(), settings.auth.username.has_value()});
-    if (!choice) return move.source_address + ": " + choice.failure().message;
+    auto choice = move_method_of(move.source_address, *source, settings);
+    if (!choice) return choice.failure().message;
     move.method = *choice;
     return std::nullopt;
 }

@@ -171,15 +171,21 @@ result<std::optional<server_version>> read_server_version(const std::string& add
     return server_version_of(info->text);
 }
 
+result<move_method_choice> move_method_of(const std::string& source_address,
+                                          const std::optional<server_version>& source,
+                                          const mover_settings& settings) {
+    auto choice = choose_move_method(
+        settings.move_method, source,
+        {settings.auth.password.has_value(), settings.auth.username.has_value()});
+    if (!choice) return prefixed(source_address, choice.failure());
+    return choice;
+}
+
 result<move_method_choice> move_method_for(const std::string& source_address,
                                            const mover_settings& settings) {
     auto version = read_server_version(source_address, settings);
     if (!version) return version.failure();
-    auto choice = choose_move_method(
-        settings.move_method, *version,
-        {settings.auth.password.has_value(), settings.auth.username.has_value()});
-    if (!choice) return error{source_address + ": " + choice.failure().message};
-    return choice;
+    return move_method_of(source_address, *version, settings);
 }
 
 std::optional<std::string> run_moves(const rebalance_plan& plan, const master_directory& masters,

@@ -52,8 +52,13 @@ master_directory masters_of(const topology& cluster);
 result<std::optional<server_version>> read_server_version(const std::string& address,
                                                           const mover_settings& settings);
 
-// How keys should leave this source: its version (read_server_version) through
-// choose_move_method with settings' request and credentials.
+// How keys should leave a source of this version: choose_move_method with settings'
+// request and credentials; an error names the source.
+result<move_method_choice> move_method_of(const std::string& source_address,
+                                          const std::optional<server_version>& source,
+                                          const mover_settings& settings);
+
+// The same, reading the source's version first (read_server_version).
 result<move_method_choice> move_method_for(const std::string& source_address,
                                            const mover_settings& settings);
 
