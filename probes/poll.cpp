@@ -59,9 +59,12 @@ class poll_round {
 
 }  // namespace
 
-snapshot poll_cluster(const poll_request& request) {
+snapshot poll_cluster(const poll_request& request, std::stop_token stop) {
     boost::asio::io_context io;
     poll_round round(io, request);
+    // io_context::stop() is thread safe; handlers not yet run are destroyed with `io`,
+    // after the round's sessions (declared later, destroyed first).
+    std::stop_callback cancel(stop, [&io] { io.stop(); });
     round.start();
     io.run();
     return round.take_snapshot();

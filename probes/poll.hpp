@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct poll_request {
 };
 
 // Never throws for network trouble: each node's failure is recorded in its node_probe.
-snapshot poll_cluster(const poll_request& request);
+// A stop requested on `stop` ends the poll at once (the daemon shutting down or reloading
+// does not wait out a frozen node's timeout); the snapshot is then incomplete: discard it.
+snapshot poll_cluster(const poll_request& request, std::stop_token stop = {});
 
 }  // namespace warden::probes

@@ -79,6 +79,15 @@ void cluster_monitor::request_stop() {
         stop_ = true;
     }
     wake_.notify_all();
+    stopping_.request_stop();
+    std::lock_guard lock(actor_mutex_);
+    actor_.request_stop();
+}
+
+bool cluster_monitor::wait_finished(std::chrono::steady_clock::time_point deadline) const {
+    if (!loop_finished_.wait_until(deadline)) return false;
+    std::unique_lock lock(actor_mutex_);
+    return actor_idle_.wait_until(lock, deadline, [this] { return !acting_.load(); });
 }
 
 std::chrono::steady_clock::time_point cluster_monitor::heartbeat() const {
@@ -92,10 +101,7 @@ std::chrono::milliseconds cluster_monitor::liveness_budget() const {
 }
 
 void cluster_monitor::run() {
-    struct mark_finished {
-        std::atomic<bool>& flag;
-        ~mark_finished() { flag = true; }
-    } finished_on_exit{finished_};
+    probes::mark_on_exit finished_on_exit(loop_finished_);
     // A follower looks at the coordinator every 100 ms between polls: when it wins the lease
     // it polls (and may act) at once instead of up to a poll interval later.
     auto slice = coordination_.settings().backend == "none" ? std::chrono::milliseconds(1000)
@@ -123,7 +129,8 @@ bool cluster_monitor::leadership_gained() const {
 
 void cluster_monitor::poll_once() {
     auto started = std::chrono::steady_clock::now();
-    auto observed = probes::poll_cluster(heal_target_.request);
+    auto observed = probes::poll_cluster(heal_target_.request, stopping_.get_token());
+    if (stopping_.stop_requested()) return;  // cancelled midway: nothing to judge or publish
     observed.cluster_name = settings_.name;
     auto reading = executor::plan_for(analyze(observed, heal_target_.analysis), heal_target_);
     log_unknown_once(settings_.name, reading.report.cluster_topology, unknown_logged_);
@@ -138,7 +145,7 @@ void cluster_monitor::poll_once() {
     board_.publish(settings_.name, std::move(reading.report), seconds, now,
                    std::move(reading.plan));
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
-    if (known) audit(*known);
+    if (known && !stopping_.stop_requested()) audit(*known);
 }
 
 bool cluster_monitor::audit_due() const {
@@ -242,7 +249,10 @@ void cluster_monitor::skip(const heal_action& action, const std::string& reason)
 }
 
 void cluster_monitor::act(heal_action action) {
+    std::lock_guard actor_lock(actor_mutex_);
+    if (stopping_.stop_requested()) return;
     acting_ = true;
+    if (actor_.joinable()) actor_.join();  // the last action's thread, already at its end
     actor_ = std::jthread([this, action = std::move(action)](std::stop_token stop) {
         spdlog::info("cluster={} action={} node={} master={} acting: {}", settings_.name,
                      to_string(action.kind), action.node_address, action.master_address,
@@ -276,7 +286,11 @@ void cluster_monitor::act(heal_action action) {
                     to_string(action.kind), action.node_address, action.master_address,
                     to_string(done.outcome), done.detail);
         board_.count_action(settings_.name, to_string(action.kind), to_string(done.outcome));
-        acting_ = false;
+        {
+            std::lock_guard lock(actor_mutex_);
+            acting_ = false;
+        }
+        actor_idle_.notify_all();
     });
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stop_token>
 #include <thread>
 
 #include "config/settings.hpp"
@@ -16,6 +17,7 @@
 #include "controller/daemon/coordinator.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/executor/heal_executor.hpp"
+#include "probes/completion.hpp"
 
 namespace warden::daemon {
 
@@ -25,16 +27,21 @@ class cluster_monitor {
     // the monitor.
     cluster_monitor(config::cluster_settings settings, status_board& board,
                     coordinator& coordination);
-    ~cluster_monitor();  // requests stop and joins (bounded by one poll's timeout)
+    // Requests stop and joins: at once for the poll loop (a poll in flight is cancelled), but
+    // an action in flight ends its current step first (bounded by the acting timeout).
+    ~cluster_monitor();
     cluster_monitor(const cluster_monitor&) = delete;
     cluster_monitor& operator=(const cluster_monitor&) = delete;
 
     void start();
+    // Ends the poll loop soon (a poll in flight is cancelled) and asks an action in flight to
+    // stop before its next step. Thread safe.
     void request_stop();
     // Steady time of the loop's last sign of life (for the systemd watchdog).
     std::chrono::steady_clock::time_point heartbeat() const;
     std::chrono::milliseconds liveness_budget() const;  // how stale a heartbeat may be
-    bool finished() const { return finished_; }         // the loop has returned
+    // The poll loop has returned and no action is in flight, or `deadline` came first.
+    bool wait_finished(std::chrono::steady_clock::time_point deadline) const;
 
   private:
     void run();
@@ -60,10 +67,11 @@ class cluster_monitor {
     active_findings coordination_active_;
     active_findings active_;
     std::atomic<std::int64_t> heartbeat_ns_{0};
-    std::atomic<bool> finished_{false};
+    probes::completion loop_finished_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stop_ = false;
+    std::stop_source stopping_;                  // cancels a poll in flight
     std::atomic<bool> led_at_last_poll_{false};  // written by the poll, read between polls
     std::thread thread_;
 
@@ -75,6 +83,8 @@ class cluster_monitor {
     std::string last_skip_;
     std::set<std::string> unknown_logged_;  // flags/fields of a newer server, logged once
     std::atomic<bool> acting_{false};
+    mutable std::mutex actor_mutex_;  // guards actor_ and acting_'s changes
+    mutable std::condition_variable actor_idle_;
     // Declared last: destroyed (stop requested, joined) before what the action uses.
     std::jthread actor_;
 };

@@ -85,10 +85,9 @@ void coordinator::release(std::chrono::milliseconds budget) {
         stop_ = true;
     }
     wake_.notify_all();
-    while (thread_.joinable() && !finished_ && clock::now() < deadline) {
-        std::this_thread::sleep_for(10ms);
-    }
-    if (!finished_) return;  // a call is stuck on etcd: the lease will simply expire
+    if (!thread_.joinable()) return;  // never started: no lease to revoke
+    // A call stuck on etcd: the lease will simply expire.
+    if (!finished_.wait_until(deadline)) return;
     thread_.join();
     std::int64_t lease = 0;
     {
@@ -124,10 +123,7 @@ leadership_status coordinator::status(const std::string& cluster) const {
 }
 
 void coordinator::run() {
-    struct mark_finished {
-        std::atomic<bool>& flag;
-        ~mark_finished() { flag = true; }
-    } finished_on_exit{finished_};
+    probes::mark_on_exit finished_on_exit(finished_);
     auto client = make_client(request_timeout_);
     std::unique_lock lock(mutex_);
     while (!stop_) {

@@ -26,6 +26,7 @@
 #include "controller/core/result.hpp"
 #include "controller/daemon/etcd_client.hpp"
 #include "controller/daemon/leadership_status.hpp"
+#include "probes/completion.hpp"
 
 namespace warden::daemon {
 
@@ -53,7 +54,7 @@ class coordinator {
     void release(std::chrono::milliseconds budget);
     // False while the thread is stuck in an etcd call after release(): destroying the
     // coordinator then would wait for that call.
-    bool idle() const { return !thread_.joinable() || finished_; }
+    bool idle() const { return !thread_.joinable() || finished_.done(); }
 
     leadership_status status(const std::string& cluster) const;
     // Local proof, then the fence txn that records `what` as started. `reuse` repeats an
@@ -93,7 +94,7 @@ class coordinator {
     bool stop_ = false;
     std::condition_variable wake_;
 
-    std::atomic<bool> finished_{false};
+    probes::completion finished_;
     std::thread thread_;
 };
 

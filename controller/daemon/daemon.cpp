@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
@@ -20,6 +21,7 @@
 #include "controller/daemon/http_server.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/daemon/systemd_notify.hpp"
+#include "probes/completion.hpp"
 
 namespace warden::daemon {
 namespace {
@@ -86,9 +88,12 @@ std::string instance_identity(const std::string& listen_address) {
 }
 
 // Everything one loaded config runs: the board's cluster list and one monitor per cluster.
+// Thread safe: a reload swaps the set on its own thread while the watchdog tick reads it.
 class monitor_set {
   public:
     void start(const config::settings& settings, status_board& board, coordinator& coordination) {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;  // shutting down: a reload that finishes now starts nothing
         std::vector<std::pair<std::string, std::chrono::milliseconds>> names;
         std::vector<std::string> cluster_names;
         auto shortest_poll = std::chrono::milliseconds::max();
@@ -107,25 +112,38 @@ class monitor_set {
             monitors_.back()->start();
         }
     }
-    void request_stop() {
+    // Hands the running monitors over (stop requested) and leaves the set empty.
+    std::vector<std::unique_ptr<cluster_monitor>> take() {
+        std::lock_guard lock(mutex_);
+        for (auto& monitor : monitors_) monitor->request_stop();
+        return std::exchange(monitors_, {});
+    }
+    // Stops every monitor and refuses any later start().
+    void close() {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
         for (auto& monitor : monitors_) monitor->request_stop();
     }
-    bool all_finished() const {
+    bool wait_finished(std::chrono::steady_clock::time_point deadline) const {
+        std::lock_guard lock(mutex_);
         for (const auto& monitor : monitors_) {
-            if (!monitor->finished()) return false;
+            if (!monitor->wait_finished(deadline)) return false;
         }
         return true;
     }
     bool all_alive() const {
+        std::lock_guard lock(mutex_);
         auto now = std::chrono::steady_clock::now();
         for (const auto& monitor : monitors_) {
             if (now - monitor->heartbeat() > monitor->liveness_budget()) return false;
         }
         return true;
     }
-    void clear() { monitors_.clear(); }  // joins
+    void clear() { take(); }  // joins
 
   private:
+    mutable std::mutex mutex_;
+    bool closed_ = false;
     std::vector<std::unique_ptr<cluster_monitor>> monitors_;
 };
 
@@ -161,27 +179,49 @@ class daemon_process {
         signals_.async_wait([this](boost::system::error_code ec, int signal_number) {
             if (ec) return;
             if (signal_number == SIGHUP) {
-                reload();
+                start_reload();
                 return wait_signal();
             }
             stop(signal_number);
         });
     }
 
-    void reload() {
+    // A reload stops the old monitors (an action in flight ends its current step first) and
+    // starts new ones: that can take seconds, so it runs on its own thread and /metrics,
+    // /status and the watchdog tick keep being served meanwhile. A SIGHUP during a reload
+    // reloads once more after it.
+    void start_reload() {
+        if (reload_done_ && !reload_done_->done()) {
+            reload_again_ = true;
+            return;
+        }
+        reload_again_ = false;
+        if (reloader_.joinable()) reloader_.join();  // the last reload's thread, at its end
+        reload_done_ = std::make_shared<probes::completion>();
+        reloader_ = std::jthread([this, done = reload_done_] {
+            probes::mark_on_exit finished(*done);
+            bool reloaded = reload();
+            boost::asio::post(io_, [this, reloaded] {
+                if (reloaded) sd_notify_ready_again_ = true;
+                if (reload_again_ && !stopping_) start_reload();
+            });
+        });
+    }
+
+    // On the reload thread. True when the new config runs.
+    bool reload() {
         notify_reloading();
         auto loaded = config::load_settings(options_.config_file);
         if (!loaded) {
             spdlog::error("reload: keeping the running config: {}", loaded.failure().message);
             notify_status(board_.summary_line());
-            return;
+            return false;
         }
         if (!options_.listen && loaded->listen != settings_.listen) {
             spdlog::warn("reload: listen changed to {}; that takes a restart, still on {}",
                          loaded->listen, server_.bound_address());
         }
-        monitors_.request_stop();
-        monitors_.clear();
+        monitors_.take();  // joins the old monitors here, off the HTTP thread
         if (loaded->coordination != settings_.coordination) {
             spdlog::info("reload: coordination changed; releasing the lease and starting over");
             coordinator_->release(1000ms);
@@ -190,28 +230,42 @@ class daemon_process {
         settings_ = std::move(*loaded);
         monitors_.start(settings_, board_, *coordinator_);
         spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
-        sd_notify_ready_again_ = true;
+        return true;
     }
 
     void stop(int signal_number) {
         spdlog::info("signal {}: stopping", signal_number);
         notify_stopping();
-        monitors_.request_stop();
-        // A poll in flight may wait on a node up to its timeout; never hold exit for it.
+        stopping_ = true;
+        monitors_.close();  // polls in flight are cancelled; an action ends its current step
+        // Never hold exit for more than about a second (the unit's stop timeout is 5 s).
         auto deadline = std::chrono::steady_clock::now() + 700ms;
-        while (!monitors_.all_finished() && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(10ms);
-        }
-        if (monitors_.all_finished()) {
+        bool reload_over = !reload_done_ || reload_done_->wait_until(deadline);
+        if (reload_over && monitors_.wait_finished(deadline)) {
             monitors_.clear();
             // Hand the lease over now rather than after its TTL, within what is left of 1 s.
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline + 250ms - std::chrono::steady_clock::now());
             coordinator_->release(std::max<std::chrono::milliseconds>(left, 100ms));
+            if (coordinator_->idle()) {
+                spdlog::default_logger()->flush();
+                io_.stop();
+                return;
+            }
         }
+        exit_with_work_in_flight(reload_over);
+    }
+
+    // A heal step, a reload or an etcd call is still running on another thread and uses what
+    // destroying this object would free: leave without running destructors. The process
+    // edge is the one place allowed to do this; what was cut short is said first.
+    [[noreturn]] void exit_with_work_in_flight(bool reload_over) {
+        spdlog::warn(
+            "exiting with work in flight ({}): an action cut short is re-planned by "
+            "the next instance from what the cluster shows",
+            !reload_over ? "a reload" : "a heal action, an audit or an etcd call");
         spdlog::default_logger()->flush();
-        if (!monitors_.all_finished() || !coordinator_->idle()) std::_Exit(0);
-        io_.stop();
+        std::_Exit(0);
     }
 
     // Every 250 ms: READY once every cluster has completed a poll, STATUS on change, and the
@@ -248,11 +302,16 @@ class daemon_process {
     std::string identity_;
     std::unique_ptr<coordinator> coordinator_;  // outlives the monitors, which use it
     monitor_set monitors_;
+    // Touched on the io thread only (the reload thread posts back to it).
+    std::shared_ptr<probes::completion> reload_done_;
+    bool reload_again_ = false;
+    bool stopping_ = false;
     bool ready_ = false;
     bool sd_notify_ready_again_ = false;
     std::optional<std::chrono::microseconds> watchdog_ = watchdog_interval();
     std::chrono::steady_clock::time_point next_watchdog_{};
     std::string last_status_;
+    std::jthread reloader_;  // declared last: joined before what a reload uses is destroyed
 };
 
 }  // namespace

@@ -243,5 +243,54 @@ class DaemonTest(unittest.TestCase):
         self.assertLess(elapsed, 1.0)
 
 
+class FrozenNodeTest(unittest.TestCase):
+    """A poll waiting on a frozen node (SIGSTOP) with a long timeout: a reload and a shutdown
+    cancel it rather than wait it out, and /metrics keeps answering meanwhile."""
+
+    FROZEN_TIMEOUT_S = 8
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(masters=1, replicas=1, hosts=1).start()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="warden-frozen-")
+        cls.config = (f"clusters:\n  - name: main\n    seeds: [{cls.cluster.seeds()[0]}]\n"
+                      f"    poll_interval: {POLL_MS}ms\n    timeout: {cls.FROZEN_TIMEOUT_S}s\n")
+        cls.daemon = Daemon(cls.config, cls.tmp.name)
+        wait_until(lambda: DaemonTest._up.__func__(cls) and
+                   metric(cls.daemon.metrics(), "redis_warden_voting_masters", cluster="main")
+                   == [1.0], 15, "first poll published")
+        cls.frozen = cls.cluster.replicas_of(cls.cluster.masters()[0])[0]
+        cls.cluster.stop_node(cls.frozen)
+        # Every poll from now on waits up to the timeout on the frozen replica.
+        time.sleep(2 * POLL_MS / 1000)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.cluster.cont_node(cls.frozen)
+        cls.cluster.stop()
+        cls.tmp.cleanup()
+
+    def test_1_a_reload_does_not_wait_out_the_frozen_node(self):
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        started = time.monotonic()
+        # Served during the reload, not after it.
+        self.assertEqual(self.daemon.get("/metrics")[0], 200)
+        wait_until(lambda: "reload: now watching" in self.daemon.log_text(),
+                   self.FROZEN_TIMEOUT_S / 2, "reload done well within the node timeout")
+        print(f"reload with a poll stuck on a frozen node took <= {time.monotonic() - started:.2f} s")
+
+    def test_2_sigterm_cancels_the_poll_and_exits_cleanly(self):
+        time.sleep(2 * POLL_MS / 1000)  # the reloaded monitor is waiting on the frozen node
+        started = time.monotonic()
+        self.daemon.proc.send_signal(signal.SIGTERM)
+        rc = self.daemon.proc.wait(5)
+        elapsed = time.monotonic() - started
+        self.assertEqual(rc, 0)
+        self.assertLess(elapsed, 1.0)
+        # Cancelled, not abandoned: the process ran its destructors.
+        self.assertNotIn("work in flight", self.daemon.log_text())
+
+
 if __name__ == "__main__":
     unittest.main()
