@@ -12,11 +12,6 @@
 namespace warden::cli {
 namespace {
 
-int fail_usage(const std::string& message) {
-    std::fprintf(stderr, "redis-warden audit: %s\n", message.c_str());
-    return exit_check_unknown;
-}
-
 // Every address the views name, plus seeds nobody lists (so a dead seed is reported too).
 std::vector<std::string> addresses_to_audit(const topology& cluster) {
     std::vector<std::string> addresses;
@@ -71,9 +66,9 @@ void add_audit_command(CLI::App& app, audit_options& options) {
 }
 
 int run_audit_command(const audit_options& options) {
-    if (auto problem = options.source_problem()) return fail_usage(*problem);
+    if (auto problem = options.source_problem()) return fail("audit", exit_check_unknown, *problem);
     auto targets = resolve_targets(options);
-    if (!targets) return fail_usage(targets.failure().message);
+    if (!targets) return fail("audit", exit_check_unknown, targets.failure().message);
     int worst = 0;
     for (const auto& target : *targets) worst = std::max(worst, audit_cluster(target, options));
     return worst;

@@ -65,11 +65,6 @@ int report_on(const snapshot& observed, const analysis_policy& policy, const std
     return exit_check_unknown;
 }
 
-int fail_usage(const std::string& message) {
-    std::fprintf(stderr, "redis-warden check: %s\n", message.c_str());
-    return exit_check_unknown;
-}
-
 }  // namespace
 
 void add_check_command(CLI::App& app, check_options& options) {
@@ -88,19 +83,19 @@ void add_check_command(CLI::App& app, check_options& options) {
 
 int run_check(const check_options& options) {
     if (auto problem = options.source_problem(!options.from_files.empty(), "--from-file FILE")) {
-        return fail_usage(*problem);
+        return fail("check", exit_check_unknown, *problem);
     }
     auto format = options.json ? std::string("json") : options.format;
     if (!options.from_files.empty()) {
         auto policy = policy_from_flags(options);
-        if (!policy) return fail_usage(policy.failure().message);
+        if (!policy) return fail("check", exit_check_unknown, policy.failure().message);
         auto saved = load_saved_views(options.from_files);
-        if (!saved) return fail_usage(saved.failure().message);
+        if (!saved) return fail("check", exit_check_unknown, saved.failure().message);
         saved->cluster_name = options.cluster_name.empty() ? "offline" : options.cluster_name;
         return report_on(*saved, *policy, format);
     }
     auto targets = resolve_targets(options);
-    if (!targets) return fail_usage(targets.failure().message);
+    if (!targets) return fail("check", exit_check_unknown, targets.failure().message);
     int worst = 0;
     for (const auto& target : *targets) {
         auto observed = probes::poll_cluster(target.request);

@@ -65,8 +65,7 @@ int carry_out(const heal_plan& plan, const executor::heal_target& target) {
     return code;
 }
 
-std::optional<std::string> finish_open_slots(const topology& cluster,
-                                             const executor::heal_target& target) {
+result<void> finish_open_slots(const topology& cluster, const executor::heal_target& target) {
     executor::mover_settings settings;
     settings.auth = target.request.auth;
     settings.timeout = acting_timeout(target.request.timeout);
@@ -118,10 +117,11 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     int open_code = exit_ok;
     if (!open_slots.empty()) {
         // Slots that cannot be finished are reported; the orphans are still covered.
-        if (auto trouble = finish_open_slots(reading.report.cluster_topology, target)) {
-            std::fprintf(stderr, "redis-warden heal: could not finish the open slots: %s\n",
-                         trouble->c_str());
-            open_code = exit_failure;
+        if (auto finished = finish_open_slots(reading.report.cluster_topology, target); !finished) {
+            // Always 1, whatever the kind: the addresses dialed come from the cluster.
+            open_code =
+                fail(exit_failure,
+                     prefixed("could not finish the open slots", finished.failure()).message);
         }
         if (reading.plan.actions.empty()) return std::max(unmet_code, open_code);
     }

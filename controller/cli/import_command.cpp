@@ -80,12 +80,12 @@ int copy(probes::redis_connection& source, const topology& cluster,
     progress.start_from(start.counts);
     catch_interruptions(true);
     bool tty = isatty(STDERR_FILENO) != 0;
-    std::optional<std::string> failure;
+    result<void> imported;
     auto last_line = std::chrono::steady_clock::now();
     auto seconds = run_with_progress(
         [&] {
-            failure = executor::run_import(source, cluster, settings, start, progress,
-                                           [] { return interruption_requested(); });
+            imported = executor::run_import(source, cluster, settings, start, progress,
+                                            [] { return interruption_requested(); });
         },
         std::chrono::milliseconds(100),
         [&](double elapsed, bool final) {
@@ -108,7 +108,10 @@ int copy(probes::redis_connection& source, const topology& cluster,
         std::printf("followed %lld MOVED/ASK redirect(s): slots moved while importing\n",
                     static_cast<long long>(progress.redirects.load()));
     }
-    if (failure) return fail(exit_failure, *failure);
+    if (!imported) {
+        return fail(exit_code_for(imported.failure(), command_family::acting),
+                    imported.failure().message);
+    }
     if (interruption_requested()) {
         return fail(exit_failure, settings.checkpoint_path
                                       ? "interrupted: rerun with the same --checkpoint to continue"

@@ -89,11 +89,11 @@ int execute(const cluster_target& target, const check_report& report, const reba
     executor::mover_progress progress;
     catch_interruptions(false);
     bool tty = isatty(STDERR_FILENO) != 0;
-    std::optional<std::string> failure;
+    result<void> moved;
     int last_reported = -1;
     auto seconds = run_with_progress(
         [&] {
-            failure = executor::run_moves(
+            moved = executor::run_moves(
                 plan, executor::masters_of(report.cluster_topology), settings, progress,
                 [] { return interruption_requested(); },
                 [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
@@ -108,7 +108,10 @@ int execute(const cluster_target& target, const check_report& report, const reba
     std::printf("moved %d slot(s) and %lld key(s) in %.2f s (%.0f keys/s)\n",
                 progress.slots_done.load(), progress.keys_moved.load(), seconds,
                 seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
-    if (failure) return fail(exit_failure, *failure);
+    if (!moved) {
+        return fail(exit_code_for(moved.failure(), command_family::acting),
+                    moved.failure().message);
+    }
     if (interruption_requested())
         return fail(exit_failure,
                     "interrupted: the slots in flight were finished; "
@@ -130,10 +133,15 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
             std::printf("finishing %zu slot state(s) left open by an interrupted run\n", count);
             executor::mover_progress progress;
             auto settings = mover_settings_of(target, options, 1);
-            if (auto trouble = executor::finish_open_slots(
-                    settled.report.cluster_topology, settings, progress,
-                    [](const std::string& line) { std::printf("  %s\n", line.c_str()); })) {
-                return fail(exit_failure, "could not finish the open slots: " + *trouble);
+            auto finished = executor::finish_open_slots(
+                settled.report.cluster_topology, settings, progress,
+                [](const std::string& line) { std::printf("  %s\n", line.c_str()); });
+            if (!finished) {
+                // Always 1: the addresses dialed here come from the cluster (an unknown node's
+                // id stands in for its address), so a usage kind would not be the user's.
+                return fail(
+                    exit_failure,
+                    prefixed("could not finish the open slots", finished.failure()).message);
             }
             settled = wait_settled(target, bound);
         }
@@ -149,8 +157,10 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
     const auto& cluster = settled.report.cluster_topology;
     auto plan = make_plan(cluster, options);
     if (!plan) return fail(exit_usage, plan.failure().message);
-    if (auto trouble = executor::survey_moves(*plan, mover_settings_of(target, options, 1))) {
-        return fail(exit_failure, *trouble);
+    if (auto surveyed = executor::survey_moves(*plan, mover_settings_of(target, options, 1));
+        !surveyed) {
+        return fail(exit_code_for(surveyed.failure(), command_family::acting),
+                    surveyed.failure().message);
     }
     std::fputs(describe_rebalance(*plan, cluster).c_str(), stdout);
     if (options.dry_run || plan->moves.empty()) return exit_ok;

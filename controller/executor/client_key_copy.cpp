@@ -80,9 +80,10 @@ result<std::vector<std::string>> list_keys(slot_copy& copy) {
         {"CLUSTER", "GETKEYSINSLOT", std::to_string(copy.job.slot), std::to_string(copy.batch)});
     if (!listed) return listed.failure();
     if (listed->type != resp_type::array) {
-        return error{fmt::format("{}: CLUSTER GETKEYSINSLOT {} failed: {}",
-                                 copy.link.source.address(), copy.job.slot,
-                                 probes::one_line(listed->text))};
+        return error{
+            fmt::format("{}: CLUSTER GETKEYSINSLOT {} failed: {}", copy.link.source.address(),
+                        copy.job.slot, probes::one_line(listed->text)),
+            error_kind::reply};
     }
     std::vector<std::string> keys;
     for (const auto& element : listed->elements) keys.push_back(element.text);
@@ -106,7 +107,8 @@ result<std::vector<read_key>> read_watched(slot_copy& copy, const std::vector<st
     watch_redirected = is_redirect(watched);
     if (watched.type == resp_type::error && !watch_redirected) {
         return error{fmt::format("{}: WATCH in slot {} refused: {}", copy.link.source.address(),
-                                 copy.job.slot, probes::one_line(watched.text))};
+                                 copy.job.slot, probes::one_line(watched.text)),
+                     error_kind::reply};
     }
     std::vector<read_key> read;
     if (watch_redirected) return read;
@@ -115,9 +117,10 @@ result<std::vector<read_key>> read_watched(slot_copy& copy, const std::vector<st
         const auto& ttl = (*replies)[2 + 2 * i];
         if (dump.type != resp_type::string || ttl.type != resp_type::integer || ttl.integer == -2) {
             if (dump.type == resp_type::error && !is_redirect(dump)) {
-                return error{fmt::format("{}: DUMP of key '{}' refused: {}",
-                                         copy.link.source.address(), key_text(keys[i]),
-                                         probes::one_line(dump.text))};
+                return error{
+                    fmt::format("{}: DUMP of key '{}' refused: {}", copy.link.source.address(),
+                                key_text(keys[i]), probes::one_line(dump.text)),
+                    error_kind::reply};
             }
             continue;  // expired or deleted since GETKEYSINSLOT
         }
@@ -161,7 +164,8 @@ result<std::vector<std::string>> restore_on_target(slot_copy& copy,
                             copy.link.source.address(), probes::one_line(reply.text),
                             reply.text.find("payload") != std::string::npos
                                 ? " (the source's DUMP format is newer than the target reads)"
-                                : "")};
+                                : ""),
+                error_kind::reply};
         }
         if (reply.type == resp_type::string) {
             copy.ours[keys[i].name] = reply.text;
@@ -190,7 +194,8 @@ result<bool> delete_on_source(slot_copy& copy, const std::vector<std::string>& k
     // was deleted by a client meanwhile).
     if (exec.type == resp_type::nil || exec.text.starts_with("EXECABORT")) return false;
     return error{fmt::format("{}: MULTI/DEL/EXEC in slot {} failed: {}", copy.link.source.address(),
-                             copy.job.slot, probes::one_line(exec.text))};
+                             copy.job.slot, probes::one_line(exec.text)),
+                 error_kind::reply};
 }
 
 // Which of `keys` the source still has (a missing key in a MIGRATING slot answers -ASK).
@@ -202,9 +207,10 @@ result<std::vector<bool>> still_on_source(slot_copy& copy, const std::vector<std
     std::vector<bool> present;
     for (const auto& reply : *replies) {
         if (reply.type == resp_type::error && !is_redirect(reply)) {
-            return error{fmt::format("{}: EXISTS in slot {} refused: {}",
-                                     copy.link.source.address(), copy.job.slot,
-                                     probes::one_line(reply.text))};
+            return error{
+                fmt::format("{}: EXISTS in slot {} refused: {}", copy.link.source.address(),
+                            copy.job.slot, probes::one_line(reply.text)),
+                error_kind::reply};
         }
         present.push_back(reply.type == resp_type::integer && reply.integer == 1);
     }
@@ -212,10 +218,9 @@ result<std::vector<bool>> still_on_source(slot_copy& copy, const std::vector<std
 }
 
 // After an abort: copies of keys a client deleted on the source go, if still ours.
-std::optional<std::string> drop_copies_of_deleted(slot_copy& copy,
-                                                  const std::vector<std::string>& restored) {
+result<void> drop_copies_of_deleted(slot_copy& copy, const std::vector<std::string>& restored) {
     auto present = still_on_source(copy, restored);
-    if (!present) return present.failure().message;
+    if (!present) return present.failure();
     std::vector<command> commands;
     std::vector<std::string> dropped;
     for (std::size_t i = 0; i < restored.size(); ++i) {
@@ -224,33 +229,31 @@ std::optional<std::string> drop_copies_of_deleted(slot_copy& copy,
         commands.push_back({"EVAL", delete_if_ours, "1", restored[i], copy.ours[restored[i]]});
         dropped.push_back(restored[i]);
     }
-    if (commands.empty()) return std::nullopt;
-    if (auto trouble = expect_ok(copy.link.target.pipeline(commands), "removing a stale copy",
-                                 copy.link.target.address())) {
-        return trouble;
-    }
+    if (commands.empty()) return {};
+    auto removed = expect_ok(copy.link.target.pipeline(commands), "removing a stale copy",
+                             copy.link.target.address());
+    if (!removed) return removed;
     for (const auto& key : dropped) copy.ours.erase(key);
-    return std::nullopt;
+    return {};
 }
 
 // Keys the target already had while the source still has them: the BUSYKEY case.
-std::optional<std::string> settle_left_alone(slot_copy& copy,
-                                             const std::vector<std::string>& left_alone) {
-    if (left_alone.empty()) return std::nullopt;
+result<void> settle_left_alone(slot_copy& copy, const std::vector<std::string>& left_alone) {
+    if (left_alone.empty()) return {};
     auto present = still_on_source(copy, left_alone);
-    if (!present) return present.failure().message;
+    if (!present) return present.failure();
     for (std::size_t i = 0; i < left_alone.size(); ++i) {
         if (!(*present)[i]) continue;  // a client deleted it here and wrote it there: theirs
         if (!copy.job.replace) {
-            return fmt::format(
+            return error{fmt::format(
                 "slot {}: key '{}' already exists on the target {} (BUSYKEY), so moving it "
                 "would overwrite data there; check which copy is current, then rerun with "
                 "--replace to let the source's copy win",
-                copy.job.slot, key_text(left_alone[i]), copy.link.target.address());
+                copy.job.slot, key_text(left_alone[i]), copy.link.target.address())};
         }
         copy.overwrite.insert(left_alone[i]);
     }
-    return std::nullopt;
+    return {};
 }
 
 // One batch; returns false when the slot has no key left on the source.
@@ -283,24 +286,26 @@ result<bool> copy_batch(slot_copy& copy) {
                 "row); rerun when writes are lighter",
                 copy.job.slot, copy.aborts_in_a_row)};
         }
-        if (auto trouble = drop_copies_of_deleted(copy, *restored)) return error{*trouble};
+        if (auto dropped = drop_copies_of_deleted(copy, *restored); !dropped) {
+            return dropped.failure();
+        }
         copy.batch = std::max(1, copy.batch / 2);
     }
-    if (auto trouble = settle_left_alone(copy, left_alone)) return error{*trouble};
+    if (auto settled = settle_left_alone(copy, left_alone); !settled) return settled.failure();
     return true;
 }
 
 }  // namespace
 
-std::optional<std::string> copy_slot_keys(pair_link& link, const slot_job& job,
-                                          const mover_settings& settings, mover_progress& progress,
-                                          const mover_log& /*log*/, long long& moved_in_slot) {
+result<void> copy_slot_keys(pair_link& link, const slot_job& job, const mover_settings& settings,
+                            mover_progress& progress, const mover_log& /*log*/,
+                            long long& moved_in_slot) {
     slot_copy copy{link, job, settings, progress, moved_in_slot};
     copy.batch = settings.pipeline;
     while (true) {
         auto more = copy_batch(copy);
-        if (!more) return more.failure().message;
-        if (!*more) return std::nullopt;
+        if (!more) return more.failure();
+        if (!*more) return {};
     }
 }
 

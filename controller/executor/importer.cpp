@@ -39,15 +39,22 @@ struct source_batch {
     std::int64_t read_ms = 0;                         // steady clock, when the read was sent
 };
 
-std::string source_refusal(const redis_connection& source, const std::vector<resp_value>& replies,
-                           const std::string& what) {
+// A transport failure on the source, "source " before its message ("source HOST:PORT: ...").
+error from_source(error failure) {
+    failure.message = "source " + failure.message;
+    return failure;
+}
+
+error source_refusal(const redis_connection& source, const std::vector<resp_value>& replies,
+                     const std::string& what) {
     for (const auto& reply : replies) {
         if (reply.type == resp_type::error) {
-            return fmt::format("source {}: {} refused: {}", source.address(), what,
-                               probes::one_line(reply.text));
+            return error{fmt::format("source {}: {} refused: {}", source.address(), what,
+                                     probes::one_line(reply.text)),
+                         error_kind::reply};
         }
     }
-    return fmt::format("source {}: {} gave an unexpected reply", source.address(), what);
+    return error{fmt::format("source {}: {} gave an unexpected reply", source.address(), what)};
 }
 
 // PTTL + DUMP of every key inside one MULTI/EXEC: the TTL belongs to the value read.
@@ -60,10 +67,10 @@ result<std::vector<resp_value>> read_keys(redis_connection& source,
     }
     commands.push_back({"EXEC"});
     auto replies = source.pipeline(commands);
-    if (!replies) return error{"source " + replies.failure().message};
+    if (!replies) return from_source(replies.failure());
     auto& exec = replies->back();
     if (exec.type != resp_type::array || exec.elements.size() != keys.size() * 2) {
-        return error{source_refusal(source, *replies, "MULTI/PTTL/DUMP/EXEC")};
+        return source_refusal(source, *replies, "MULTI/PTTL/DUMP/EXEC");
     }
     return std::move(exec.elements);
 }
@@ -78,10 +85,10 @@ result<source_batch> scan_keys(redis_connection& source, const import_settings& 
         command scan{"SCAN", batch.cursor, "COUNT", std::to_string(settings.batch)};
         if (settings.match != "*") scan.insert(scan.end(), {"MATCH", settings.match});
         auto reply = source.call(scan);
-        if (!reply) return error{"source " + reply.failure().message};
+        if (!reply) return from_source(reply.failure());
         if (reply->type != resp_type::array || reply->elements.size() != 2 ||
             reply->elements[1].type != resp_type::array) {
-            return error{source_refusal(source, {*reply}, "SCAN")};
+            return source_refusal(source, {*reply}, "SCAN");
         }
         batch.cursor = reply->elements[0].text;
         for (auto& key : reply->elements[1].elements) batch.keys.push_back(std::move(key.text));
@@ -99,7 +106,7 @@ result<source_batch> read_batch(redis_connection& source, const import_settings&
     if (batch.keys.empty()) return scanned;
     batch.read_ms = steady_ms();
     auto values = read_keys(source, batch.keys);
-    if (!values) return error{values.failure().message};
+    if (!values) return values.failure();
     for (std::size_t i = 0; i < batch.keys.size(); ++i) {
         const auto& ttl = (*values)[2 * i];
         auto& dump = (*values)[2 * i + 1];
@@ -108,7 +115,8 @@ result<source_batch> read_batch(redis_connection& source, const import_settings&
             batch.payload.emplace_back(std::move(dump.text));
         } else if (dump.type == resp_type::error) {
             return error{fmt::format("source {}: DUMP refused: {}", source.address(),
-                                     probes::one_line(dump.text))};
+                                     probes::one_line(dump.text)),
+                         error_kind::reply};
         } else {
             batch.payload.emplace_back(std::nullopt);
         }
@@ -126,22 +134,24 @@ std::string redis_version_of(key_router& router, const std::string& address) {
     return version ? std::string(*version) : "unknown";
 }
 
-std::string payload_refused(key_router& router, const import_settings& settings,
-                            const std::string& address, const std::string& payload,
-                            const std::string& reply) {
+error payload_refused(key_router& router, const import_settings& settings,
+                      const std::string& address, const std::string& payload,
+                      const std::string& reply) {
     auto version = dump_rdb_version(payload).value_or(-1);
     auto oldest = oldest_redis_reading(version);
-    return fmt::format(
-        "{} (Redis {}) cannot read the source's DUMP payloads ({}): they are RDB format {}{}, "
-        "from source Redis {}. The source is newer than the target: import into a cluster "
-        "running the source's Redis version or newer",
-        address, redis_version_of(router, address), probes::one_line(reply), version,
-        oldest.empty() ? "" : fmt::format(" (Redis {}+)", oldest), settings.source_version);
+    return error{
+        fmt::format(
+            "{} (Redis {}) cannot read the source's DUMP payloads ({}): they are RDB format {}{}, "
+            "from source Redis {}. The source is newer than the target: import into a cluster "
+            "running the source's Redis version or newer",
+            address, redis_version_of(router, address), probes::one_line(reply), version,
+            oldest.empty() ? "" : fmt::format(" (Redis {}+)", oldest), settings.source_version),
+        error_kind::reply};
 }
 
 // RESTOREs one batch; counts what happened to each key.
-std::optional<std::string> write_batch(key_router& router, const import_settings& settings,
-                                       const source_batch& batch, import_progress& progress) {
+result<void> write_batch(key_router& router, const import_settings& settings,
+                         const source_batch& batch, import_progress& progress) {
     std::vector<std::string> keys;
     std::vector<std::size_t> origin;
     for (std::size_t i = 0; i < batch.keys.size(); ++i) {
@@ -152,7 +162,7 @@ std::optional<std::string> write_batch(key_router& router, const import_settings
             ++progress.expired;
         }
     }
-    if (keys.empty()) return std::nullopt;
+    if (keys.empty()) return {};
     auto replies = router.run(keys, [&](std::size_t index) -> std::vector<command> {
         auto from = origin[index];
         auto ttl = restore_ttl(batch.pttl[from], batch.read_ms, steady_ms());
@@ -161,7 +171,7 @@ std::optional<std::string> write_batch(key_router& router, const import_settings
         if (settings.replace) restore.push_back("REPLACE");
         return {std::move(restore)};
     });
-    if (!replies) return replies.failure().message;
+    if (!replies) return replies.failure();
     for (std::size_t index = 0; index < keys.size(); ++index) {
         const auto& mine = (*replies)[index].replies;
         if (mine.empty()) {
@@ -182,29 +192,30 @@ std::optional<std::string> write_batch(key_router& router, const import_settings
                                        reply.text);
             }
             default:
-                return fmt::format("RESTORE of '{}' refused by {}: {}", keys[index],
-                                   router.owner(key_slot(keys[index])),
-                                   probes::one_line(reply.text));
+                return error{
+                    fmt::format("RESTORE of '{}' refused by {}: {}", keys[index],
+                                router.owner(key_slot(keys[index])), probes::one_line(reply.text)),
+                    error_kind::reply};
         }
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> save_checkpoint(const std::string& path,
-                                           const import_checkpoint& checkpoint) {
+result<void> save_checkpoint(const std::string& path, const import_checkpoint& checkpoint) {
     auto temporary = path + ".tmp";
     auto text = serialize_checkpoint(checkpoint);
     int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        return fmt::format("cannot write checkpoint '{}': {}", temporary, std::strerror(errno));
+        return error{
+            fmt::format("cannot write checkpoint '{}': {}", temporary, std::strerror(errno))};
     }
     bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (!written || !synced || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        return fmt::format("cannot write checkpoint '{}': {}", path, std::strerror(errno));
+        return error{fmt::format("cannot write checkpoint '{}': {}", path, std::strerror(errno))};
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
@@ -222,12 +233,11 @@ void import_progress::start_from(const import_counts& counts) {
 
 result<redis_connection> open_source(const import_settings& settings, source_facts& facts) {
     auto source = redis_connection::open(settings.source, settings.source_auth, settings.timeout);
-    if (!source) return error{"source " + source.failure().message};
+    if (!source) return from_source(source.failure());
     auto replies = source->pipeline({{"INFO", "server"}, {"INFO", "cluster"}});
-    if (!replies) return error{"source " + replies.failure().message};
+    if (!replies) return from_source(replies.failure());
     for (const auto& reply : *replies) {
-        if (reply.type != resp_type::string)
-            return error{source_refusal(*source, *replies, "INFO")};
+        if (reply.type != resp_type::string) return source_refusal(*source, *replies, "INFO");
     }
     auto server = parse_info_fields((*replies)[0].text);
     auto version = find_field(server, "redis_version");
@@ -240,14 +250,15 @@ result<redis_connection> open_source(const import_settings& settings, source_fac
             settings.source)};
     }
     auto selected = source->call({"SELECT", std::to_string(settings.db)});
-    if (!selected) return error{"source " + selected.failure().message};
+    if (!selected) return from_source(selected.failure());
     if (selected->type == resp_type::error) {
         return error{fmt::format("source {}: --db {}: {}", settings.source, settings.db,
-                                 probes::one_line(selected->text))};
+                                 probes::one_line(selected->text)),
+                     error_kind::reply};
     }
     auto size = source->call({"DBSIZE"});
-    if (!size) return error{"source " + size.failure().message};
-    if (size->type != resp_type::integer) return error{source_refusal(*source, {*size}, "DBSIZE")};
+    if (!size) return from_source(size.failure());
+    if (size->type != resp_type::integer) return source_refusal(*source, {*size}, "DBSIZE");
     facts.keys_in_db = size->integer;
     return source;
 }
@@ -265,10 +276,10 @@ result<std::optional<import_checkpoint>> load_checkpoint(const std::string& path
     return std::optional<import_checkpoint>{std::move(*parsed)};
 }
 
-std::optional<std::string> run_import(redis_connection& source, const topology& cluster,
-                                      const import_settings& settings, import_checkpoint start,
-                                      import_progress& progress, const import_stop& stop) {
-    if (start.complete) return std::nullopt;
+result<void> run_import(redis_connection& source, const topology& cluster,
+                        const import_settings& settings, import_checkpoint start,
+                        import_progress& progress, const import_stop& stop) {
+    if (start.complete) return {};
     key_router router(cluster, settings.cluster_auth, settings.timeout, settings.parallel);
     progress.start_from(start.counts);
     auto checkpoint = std::move(start);
@@ -281,14 +292,14 @@ std::optional<std::string> run_import(redis_connection& source, const topology& 
     auto next = read_from(checkpoint.cursor);
     while (true) {
         auto batch = next.get();
-        if (!batch) return batch.failure().message;
+        if (!batch) return batch.failure();
         bool last = batch->cursor == "0";
         bool stopping = stop();
         if (!last && !stopping) next = read_from(batch->cursor);  // read ahead while writing
         progress.scanned += static_cast<std::int64_t>(batch->keys.size());
-        auto failure = write_batch(router, settings, *batch, progress);
+        auto written = write_batch(router, settings, *batch, progress);
         progress.redirects = router.redirects_followed();
-        if (failure) return failure;
+        if (!written) return written;
         checkpoint.cursor = batch->cursor;
         checkpoint.complete = last;
         checkpoint.counts = progress.snapshot();
@@ -297,12 +308,11 @@ std::optional<std::string> run_import(redis_connection& source, const topology& 
         // off the hot path (a resumed run redoes at most a second of work, harmlessly).
         if (settings.checkpoint_path &&
             (last || stopping || now - last_saved >= std::chrono::seconds(1))) {
-            if (auto unsaved = save_checkpoint(*settings.checkpoint_path, checkpoint)) {
-                return unsaved;
-            }
+            auto saved = save_checkpoint(*settings.checkpoint_path, checkpoint);
+            if (!saved) return saved;
             last_saved = now;
         }
-        if (last || stopping) return std::nullopt;
+        if (last || stopping) return {};
     }
 }
 

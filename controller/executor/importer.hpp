@@ -59,10 +59,11 @@ result<std::optional<import_checkpoint>> load_checkpoint(const std::string& path
 using import_stop = std::function<bool()>;
 
 // Copies from `start` (a fresh checkpoint or a loaded one) until SCAN completes, `stop`
-// says so (between batches), or something fails (returned, naming the key or node).
-std::optional<std::string> run_import(probes::redis_connection& source, const topology& cluster,
-                                      const import_settings& settings, import_checkpoint start,
-                                      import_progress& progress, const import_stop& stop);
+// says so (between batches), or something fails (returned, naming the key or node, with
+// the kind of the underlying error).
+result<void> run_import(probes::redis_connection& source, const topology& cluster,
+                        const import_settings& settings, import_checkpoint start,
+                        import_progress& progress, const import_stop& stop);
 
 // Compares `sample` random source keys (0: every key matching the pattern) with the cluster.
 result<verify_summary> verify_import(probes::redis_connection& source, const topology& cluster,

@@ -59,11 +59,9 @@ result<probes::redis_connection*> key_router::connection(const std::string& addr
     return &found->second;
 }
 
-std::optional<std::string> key_router::send_group(const std::string& address,
-                                                  std::vector<routed>& group,
-                                                  const key_commands& commands,
-                                                  std::vector<key_replies>& out,
-                                                  std::vector<routed>& again) {
+result<void> key_router::send_group(const std::string& address, std::vector<routed>& group,
+                                    const key_commands& commands, std::vector<key_replies>& out,
+                                    std::vector<routed>& again) {
     auto& link = connections_.at(address);
     std::vector<probes::command> batch;
     std::vector<std::size_t> reply_counts;
@@ -74,7 +72,7 @@ std::optional<std::string> key_router::send_group(const std::string& address,
         for (auto& one : key_batch) batch.push_back(std::move(one));
     }
     auto replies = link.pipeline(batch);
-    if (!replies) return replies.failure().message;
+    if (!replies) return replies.failure();
     std::size_t at = 0;
     for (std::size_t i = 0; i < group.size(); ++i) {
         if (group[i].asking) ++at;  // ASKING's +OK
@@ -99,7 +97,7 @@ std::optional<std::string> key_router::send_group(const std::string& address,
                 break;
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 result<std::vector<key_router::key_replies>> key_router::run(const std::vector<std::string>& keys,
@@ -126,13 +124,13 @@ result<std::vector<key_router::key_replies>> key_router::run(const std::vector<s
         std::vector<std::pair<const std::string*, std::vector<routed>*>> work;
         for (auto& [address, group] : groups) work.emplace_back(&address, &group);
         std::vector<std::vector<routed>> again(work.size());
-        std::vector<std::optional<std::string>> failures(work.size());
+        std::vector<result<void>> sent(work.size());
         // One item per master's group: a round with one group runs on this thread alone.
         probes::parallel_for(work.size(), static_cast<std::size_t>(parallel_), [&](std::size_t i) {
-            failures[i] = send_group(*work[i].first, *work[i].second, commands, out, again[i]);
+            sent[i] = send_group(*work[i].first, *work[i].second, commands, out, again[i]);
         });
-        for (const auto& failure : failures) {
-            if (failure) return error{*failure};
+        for (const auto& delivered : sent) {
+            if (!delivered) return delivered.failure();
         }
         pending.clear();
         bool pause = false;

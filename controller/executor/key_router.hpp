@@ -50,10 +50,10 @@ class key_router {
         std::string address;
         bool asking = false;
     };
-    std::optional<std::string> send_group(const std::string& address, std::vector<routed>& group,
-                                          const key_commands& commands,
-                                          std::vector<key_replies>& out,
-                                          std::vector<routed>& again);
+    // One pipeline to `address` for `group`; a transport failure comes back with its kind.
+    result<void> send_group(const std::string& address, std::vector<routed>& group,
+                            const key_commands& commands, std::vector<key_replies>& out,
+                            std::vector<routed>& again);
 
     std::array<std::string, slot_count> owner_;
     probes::credentials auth_;

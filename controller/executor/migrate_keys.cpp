@@ -31,80 +31,84 @@ command migrate_command(const pair_link& link, const mover_settings& settings,
 }
 
 // A key too big for MIGRATE's timeout is sent alone with ten times the timeout.
-std::optional<std::string> migrate_alone(pair_link& link, const slot_job& job,
-                                         const std::vector<std::string>& keys,
-                                         const mover_settings& settings, mover_progress& progress,
-                                         const mover_log& log, long long& moved_in_slot) {
+result<void> migrate_alone(pair_link& link, const slot_job& job,
+                           const std::vector<std::string>& keys, const mover_settings& settings,
+                           mover_progress& progress, const mover_log& log,
+                           long long& moved_in_slot) {
     for (const auto& key : keys) {
         auto reply = link.source.call(
             migrate_command(link, settings, settings.migrate_timeout * 10, job.replace, {key}));
-        if (!reply) return reply.failure().message;
+        if (!reply) return reply.failure();
         if (reply->type == resp_type::error) {
-            return fmt::format(
-                "slot {}: key '{}' could not be moved even alone with a {} ms "
-                "timeout: {}",
-                job.slot, probes::one_line(key), settings.migrate_timeout.count() * 10,
-                probes::one_line(reply->text));
+            return error{
+                fmt::format("slot {}: key '{}' could not be moved even alone with a {} ms "
+                            "timeout: {}",
+                            job.slot, probes::one_line(key), settings.migrate_timeout.count() * 10,
+                            probes::one_line(reply->text)),
+                error_kind::reply};
         }
         log(fmt::format("slot {}: key '{}' needed more than {} ms and was moved alone", job.slot,
                         probes::one_line(key), settings.migrate_timeout.count()));
         ++progress.keys_moved;
         ++moved_in_slot;
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
 
-std::optional<std::string> migrate_slot_keys(pair_link& link, const slot_job& job,
-                                             const mover_settings& settings,
-                                             mover_progress& progress, const mover_log& log,
-                                             long long& moved_in_slot) {
+result<void> migrate_slot_keys(pair_link& link, const slot_job& job, const mover_settings& settings,
+                               mover_progress& progress, const mover_log& log,
+                               long long& moved_in_slot) {
     while (true) {
         auto listed = link.source.call({"CLUSTER", "GETKEYSINSLOT", std::to_string(job.slot),
                                         std::to_string(settings.pipeline)});
-        if (!listed) return listed.failure().message;
+        if (!listed) return listed.failure();
         if (listed->type != resp_type::array) {
-            return fmt::format("{}: CLUSTER GETKEYSINSLOT {} failed: {}", link.source.address(),
-                               job.slot, probes::one_line(listed->text));
+            return error{
+                fmt::format("{}: CLUSTER GETKEYSINSLOT {} failed: {}", link.source.address(),
+                            job.slot, probes::one_line(listed->text)),
+                error_kind::reply};
         }
-        if (listed->elements.empty()) return std::nullopt;
+        if (listed->elements.empty()) return {};
         std::vector<std::string> keys;
         for (const auto& element : listed->elements) keys.push_back(element.text);
         auto moved = link.source.call(
             migrate_command(link, settings, settings.migrate_timeout, job.replace, keys));
-        if (!moved) return moved.failure().message;
+        if (!moved) return moved.failure();
         if (moved->type != resp_type::error) {
             progress.keys_moved += static_cast<long long>(keys.size());
             moved_in_slot += static_cast<long long>(keys.size());
             // A MIGRATING slot takes no new keys (clients are sent to the target with ASK),
             // so a short batch was the last one.
-            if (static_cast<int>(keys.size()) < settings.pipeline) return std::nullopt;
+            if (static_cast<int>(keys.size()) < settings.pipeline) return {};
             continue;
         }
         // Redis 7 relays it as "ERR Target instance replied with error: BUSYKEY ...".
         if (moved->text.find("BUSYKEY") != std::string::npos) {
-            return fmt::format(
-                "slot {}: a key already exists on the target {} (BUSYKEY), so "
-                "moving it would overwrite data there; check which copy is "
-                "current, then rerun with --replace to let the source's copy win",
-                job.slot, link.target.address());
+            return error{fmt::format("slot {}: a key already exists on the target {} (BUSYKEY), so "
+                                     "moving it would overwrite data there; check which copy is "
+                                     "current, then rerun with --replace to let the source's "
+                                     "copy win",
+                                     job.slot, link.target.address()),
+                         error_kind::reply};
         }
         if (moved->text.find("IOERR") != std::string::npos) {
-            if (auto trouble =
-                    migrate_alone(link, job, keys, settings, progress, log, moved_in_slot)) {
-                return trouble;
+            if (auto alone = migrate_alone(link, job, keys, settings, progress, log, moved_in_slot);
+                !alone) {
+                return alone;
             }
             continue;
         }
-        return fmt::format("{}: MIGRATE of slot {} refused: {}", link.source.address(), job.slot,
-                           probes::one_line(moved->text));
+        return error{fmt::format("{}: MIGRATE of slot {} refused: {}", link.source.address(),
+                                 job.slot, probes::one_line(moved->text)),
+                     error_kind::reply};
     }
 }
 
-std::optional<std::string> move_slot_keys(move_method method, pair_link& link, const slot_job& job,
-                                          const mover_settings& settings, mover_progress& progress,
-                                          const mover_log& log, long long& moved_in_slot) {
+result<void> move_slot_keys(move_method method, pair_link& link, const slot_job& job,
+                            const mover_settings& settings, mover_progress& progress,
+                            const mover_log& log, long long& moved_in_slot) {
     if (method == move_method::client) {
         return copy_slot_keys(link, job, settings, progress, log, moved_in_slot);
     }

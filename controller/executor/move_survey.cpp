@@ -7,18 +7,19 @@
 namespace warden::executor {
 namespace {
 
-std::optional<std::string> choose_method(slot_move& move, const mover_settings& settings) {
+result<void> choose_method(slot_move& move, const mover_settings& settings) {
     auto source = read_server_version(move.source_address, settings);
-    if (!source) return source.failure().message;
+    if (!source) return source.failure();
     auto target = read_server_version(move.target_address, settings);
-    if (!target) return target.failure().message;
+    if (!target) return target.failure();
     if (auto refusal = payload_refusal(*source, *target)) {
-        return fmt::format("{} -> {}: {}", move.source_address, move.target_address, *refusal);
+        return error{
+            fmt::format("{} -> {}: {}", move.source_address, move.target_address, *refusal)};
     }
     auto choice = move_method_of(move.source_address, *source, settings);
-    if (!choice) return choice.failure().message;
+    if (!choice) return choice.failure();
     move.method = *choice;
-    return std::nullopt;
+    return {};
 }
 
 // One pipelined CLUSTER COUNTKEYSINSLOT per slot on the source.
@@ -41,12 +42,12 @@ void count_keys(slot_move& move, const mover_settings& settings) {
 
 }  // namespace
 
-std::optional<std::string> survey_moves(rebalance_plan& plan, const mover_settings& settings) {
+result<void> survey_moves(rebalance_plan& plan, const mover_settings& settings) {
     for (auto& move : plan.moves) {
-        if (auto trouble = choose_method(move, settings)) return trouble;
+        if (auto chosen = choose_method(move, settings); !chosen) return chosen;
         count_keys(move, settings);
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace warden::executor

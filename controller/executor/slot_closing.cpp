@@ -15,8 +15,8 @@ using probes::resp_type;
 result<long long> stabilize_target(redis_connection& target, int slot) {
     auto replies = target.pipeline(
         {setslot(slot, "STABLE", ""), {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}});
-    if (auto trouble = expect_ok(replies, "SETSLOT STABLE", target.address())) {
-        return error{*trouble};
+    if (auto stable = expect_ok(replies, "SETSLOT STABLE", target.address()); !stable) {
+        return stable.failure();
     }
     return replies->back().integer;
 }
@@ -35,73 +35,75 @@ std::string slot_list(const std::vector<int>& slots) {
     return text;
 }
 
-std::optional<std::string> assign_slots(const std::vector<int>& slots, const slot_ends& ends,
-                                        pair_link& link, const master_directory& masters,
-                                        const mover_settings& settings) {
+error joined(const std::vector<error>& troubles) {
+    error all{troubles.front().message, troubles.front().kind};
+    for (std::size_t i = 1; i < troubles.size(); ++i) {
+        all.message += "; " + troubles[i].message;
+        if (troubles[i].kind != all.kind) all.kind = error_kind::unspecified;
+    }
+    return all;
+}
+
+result<void> assign_slots(const std::vector<int>& slots, const slot_ends& ends, pair_link& link,
+                          const master_directory& masters, const mover_settings& settings) {
     auto nodes = setslots(slots, "NODE", ends.target_id);
-    if (auto trouble =
-            expect_ok(link.target.pipeline(nodes), "SETSLOT NODE", link.target.address())) {
-        return trouble;
-    }
-    if (auto trouble =
-            expect_ok(link.source.pipeline(nodes), "SETSLOT NODE", link.source.address())) {
-        return trouble;
-    }
+    auto on_target = expect_ok(link.target.pipeline(nodes), "SETSLOT NODE", link.target.address());
+    if (!on_target) return on_target;
+    auto on_source = expect_ok(link.source.pipeline(nodes), "SETSLOT NODE", link.source.address());
+    if (!on_source) return on_source;
     for (const auto& [id, address] : masters) {
         if (id == ends.target_id || id == ends.source_id) continue;
         auto other = redis_connection::open(address, settings.auth, settings.timeout);
-        if (!other) return other.failure().message;
-        if (auto trouble = expect_ok(other->pipeline(nodes), "SETSLOT NODE", address)) {
-            return trouble;
-        }
+        if (!other) return other.failure();
+        auto on_other = expect_ok(other->pipeline(nodes), "SETSLOT NODE", address);
+        if (!on_other) return on_other;
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> finish_slot(int slot, const slot_ends& ends, move_method method,
-                                       const master_directory& masters,
-                                       const mover_settings& settings, mover_progress& progress,
-                                       const mover_log& log) {
+result<void> finish_slot(int slot, const slot_ends& ends, move_method method,
+                         const master_directory& masters, const mover_settings& settings,
+                         mover_progress& progress, const mover_log& log) {
     auto link = connect_pair(ends.source_address, ends.target_address, settings);
-    if (!link) return link.failure().message;
+    if (!link) return link.failure();
     // A target that already took the slot (a run killed between SETSLOT NODE on the target
     // and on the source) says "already the owner": it accepts the keys anyway.
     auto importing = link->target.call(setslot(slot, "IMPORTING", ends.source_id));
-    if (!importing) return importing.failure().message;
+    if (!importing) return importing.failure();
     if (importing->type == resp_type::error &&
         importing->text.find("already the owner") == std::string::npos) {
-        return fmt::format("{}: SETSLOT IMPORTING refused: {}", link->target.address(),
-                           probes::one_line(importing->text));
+        return error{fmt::format("{}: SETSLOT IMPORTING refused: {}", link->target.address(),
+                                 probes::one_line(importing->text)),
+                     error_kind::reply};
     }
     slot_job job{slot, true};  // the source's copy is the current one
     long long moved = 0;
-    auto trouble = move_slot_keys(method, *link, job, settings, progress, log, moved);
-    if (trouble && method == move_method::migrate) {
+    auto keys = move_slot_keys(method, *link, job, settings, progress, log, moved);
+    if (!keys && method == move_method::migrate) {
         log(fmt::format("slot {}: MIGRATE failed ({}); moving the rest client-side", slot,
-                        *trouble));
-        trouble = move_slot_keys(move_method::client, *link, job, settings, progress, log, moved);
+                        keys.failure().message));
+        keys = move_slot_keys(move_method::client, *link, job, settings, progress, log, moved);
     }
-    if (trouble) return trouble;
+    if (!keys) return keys;
     return assign_slots({slot}, ends, *link, masters, settings);
 }
 
-std::optional<std::string> close_unstarted(const std::vector<int>& slots,
-                                           const std::vector<long long>& keys_before,
-                                           const slot_ends& ends, const master_directory& masters,
-                                           const mover_settings& settings, mover_progress& progress,
-                                           const mover_log& log) {
-    if (slots.empty()) return std::nullopt;
+result<void> close_unstarted(const std::vector<int>& slots,
+                             const std::vector<long long>& keys_before, const slot_ends& ends,
+                             const master_directory& masters, const mover_settings& settings,
+                             mover_progress& progress, const mover_log& log) {
+    if (slots.empty()) return {};
     auto link = connect_pair(ends.source_address, ends.target_address, settings);
     if (!link) {
-        return fmt::format("slot(s) {} left open: {}", slot_list(slots), link.failure().message);
+        return prefixed(fmt::format("slot(s) {} left open", slot_list(slots)), link.failure());
     }
     std::vector<int> closed;
-    std::vector<std::string> troubles;
+    std::vector<error> troubles;
     for (std::size_t i = 0; i < slots.size(); ++i) {
         int slot = slots[i];
         auto held = stabilize_target(link->target, slot);
         if (!held) {
-            troubles.push_back(fmt::format("slot {}: {}", slot, held.failure().message));
+            troubles.push_back(prefixed(fmt::format("slot {}", slot), held.failure()));
             continue;
         }
         if (*held > keys_before[i]) {
@@ -109,15 +111,17 @@ std::optional<std::string> close_unstarted(const std::vector<int>& slots,
                 fmt::format("slot {}: clients wrote {} key(s) to the target meanwhile: finishing "
                             "it forward",
                             slot, *held - keys_before[i]));
-            if (auto trouble = finish_slot(slot, ends, move_method::client, masters, settings,
-                                           progress, log)) {
-                troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));
+            auto finished =
+                finish_slot(slot, ends, move_method::client, masters, settings, progress, log);
+            if (!finished) {
+                troubles.push_back(prefixed(fmt::format("slot {}", slot), finished.failure()));
             }
             continue;
         }
-        if (auto trouble = expect_ok(link->source.pipeline({setslot(slot, "STABLE", "")}),
-                                     "SETSLOT STABLE", link->source.address())) {
-            troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));
+        auto stable = expect_ok(link->source.pipeline({setslot(slot, "STABLE", "")}),
+                                "SETSLOT STABLE", link->source.address());
+        if (!stable) {
+            troubles.push_back(prefixed(fmt::format("slot {}", slot), stable.failure()));
             continue;
         }
         closed.push_back(slot);
@@ -126,8 +130,8 @@ std::optional<std::string> close_unstarted(const std::vector<int>& slots,
         log(fmt::format("slot(s) {}: no key had moved; set STABLE again on {} and {}",
                         slot_list(closed), ends.source_address, ends.target_address));
     }
-    if (troubles.empty()) return std::nullopt;
-    return fmt::format("left open: {}", fmt::join(troubles, "; "));
+    if (troubles.empty()) return {};
+    return prefixed("left open", joined(troubles));
 }
 
 }  // namespace warden::executor

@@ -24,15 +24,17 @@ result<pair_link> connect_pair(const std::string& source, const std::string& tar
                      *target_endpoint};
 }
 
-std::optional<std::string> expect_ok(const result<std::vector<probes::resp_value>>& replies,
-                                     const std::string& what, const std::string& address) {
-    if (!replies) return replies.failure().message;
+result<void> expect_ok(const result<std::vector<probes::resp_value>>& replies,
+                       const std::string& what, const std::string& address) {
+    if (!replies) return replies.failure();
     for (const auto& reply : *replies) {
         if (reply.type == resp_type::error) {
-            return fmt::format("{}: {} refused: {}", address, what, probes::one_line(reply.text));
+            return error{
+                fmt::format("{}: {} refused: {}", address, what, probes::one_line(reply.text)),
+                error_kind::reply};
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 probes::command setslot(int slot, const char* state, const std::string& id) {

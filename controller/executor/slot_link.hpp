@@ -2,7 +2,6 @@
 // CLUSTER SETSLOT commands, and turning a pipeline's error replies into one diagnostic.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +21,10 @@ struct pair_link {
 result<pair_link> connect_pair(const std::string& source, const std::string& target,
                                const mover_settings& settings);
 
-// The first transport failure or error reply, named ("<address>: <what> refused: <reply>").
-std::optional<std::string> expect_ok(const result<std::vector<probes::resp_value>>& replies,
-                                     const std::string& what, const std::string& address);
+// The first transport failure (its kind kept) or error reply, named ("<address>: <what>
+// refused: <reply>", kind reply).
+result<void> expect_ok(const result<std::vector<probes::resp_value>>& replies,
+                       const std::string& what, const std::string& address);
 
 probes::command setslot(int slot, const char* state, const std::string& id);
 std::vector<probes::command> setslots(const std::vector<int>& slots, const char* state,

@@ -26,14 +26,13 @@ slot_ends ends_of(const slot_move& move) {
 // A chunk that failed at chunk[failed_at] (or at its opening, failed_at == 0 with nothing
 // moved): slots before it are complete and get assigned, the failed one is finished if it
 // had keys moved, the rest go back to STABLE. Returns what is still open.
-std::optional<std::string> close_failed_chunk(const slot_move& move, const std::vector<int>& chunk,
-                                              const std::vector<long long>& keys_before,
-                                              std::size_t failed_at, long long moved_in_failed,
-                                              const master_directory& masters,
-                                              const mover_settings& settings,
-                                              mover_progress& progress, const mover_log& log) {
+result<void> close_failed_chunk(const slot_move& move, const std::vector<int>& chunk,
+                                const std::vector<long long>& keys_before, std::size_t failed_at,
+                                long long moved_in_failed, const master_directory& masters,
+                                const mover_settings& settings, mover_progress& progress,
+                                const mover_log& log) {
     auto ends = ends_of(move);
-    std::vector<std::string> still_open;
+    std::vector<error> still_open;
     std::vector<int> complete(chunk.begin(), chunk.begin() + static_cast<long>(failed_at));
     std::vector<int> unstarted(chunk.begin() + static_cast<long>(failed_at), chunk.end());
     std::vector<long long> unstarted_before(keys_before.begin() + static_cast<long>(failed_at),
@@ -44,72 +43,75 @@ std::optional<std::string> close_failed_chunk(const slot_move& move, const std::
         unstarted_before.erase(unstarted_before.begin());
         log(fmt::format("slot {}: {} key(s) had moved; finishing it client-side", half_moved,
                         moved_in_failed));
-        if (auto trouble = finish_slot(half_moved, ends, move_method::client, masters, settings,
-                                       progress, log)) {
-            still_open.push_back(fmt::format("slot {}: {}", half_moved, *trouble));
-        } else {
+        auto finished =
+            finish_slot(half_moved, ends, move_method::client, masters, settings, progress, log);
+        if (finished) {
             ++progress.slots_done;
+        } else {
+            still_open.push_back(prefixed(fmt::format("slot {}", half_moved), finished.failure()));
         }
     }
     if (!complete.empty()) {
         auto link = connect_pair(move.source_address, move.target_address, settings);
-        auto trouble = link ? assign_slots(complete, ends, *link, masters, settings)
-                            : std::optional<std::string>(link.failure().message);
-        if (trouble) {
-            still_open.push_back(fmt::format("slot(s) {}: {}", slot_list(complete), *trouble));
-        } else {
+        auto assigned = link ? assign_slots(complete, ends, *link, masters, settings)
+                             : result<void>(link.failure());
+        if (assigned) {
             progress.slots_done += static_cast<int>(complete.size());
+        } else {
+            still_open.push_back(
+                prefixed(fmt::format("slot(s) {}", slot_list(complete)), assigned.failure()));
         }
     }
-    if (auto trouble =
-            close_unstarted(unstarted, unstarted_before, ends, masters, settings, progress, log)) {
-        still_open.push_back(*trouble);
-    }
-    if (still_open.empty()) return std::nullopt;
-    return fmt::format("{}; rerun rebalance (or heal) to finish them", fmt::join(still_open, "; "));
+    auto closed =
+        close_unstarted(unstarted, unstarted_before, ends, masters, settings, progress, log);
+    if (!closed) still_open.push_back(closed.failure());
+    if (still_open.empty()) return {};
+    auto left = joined(still_open);
+    left.message += "; rerun rebalance (or heal) to finish them";
+    return left;
 }
 
 // Opens the chunk, moves its keys slot by slot, assigns it. On failure the chunk is closed
-// (close_failed_chunk) and the failure returned, followed by anything left open.
-std::optional<std::string> move_chunk(pair_link& link, const slot_move& move,
-                                      const std::vector<int>& chunk,
-                                      const master_directory& masters,
-                                      const mover_settings& settings, mover_progress& progress,
-                                      const mover_log& log) {
+// (close_failed_chunk) and the failure returned (its kind kept), followed by anything left
+// open.
+result<void> move_chunk(pair_link& link, const slot_move& move, const std::vector<int>& chunk,
+                        const master_directory& masters, const mover_settings& settings,
+                        mover_progress& progress, const mover_log& log) {
     // What the target held of each slot before (normally nothing), so closing the chunk
     // again can tell keys clients wrote there through ASK from keys it already had.
     std::vector<long long> keys_before(chunk.size(), 0);
-    auto failed = [&](const std::string& trouble, std::size_t at, long long moved) {
-        auto left = close_failed_chunk(move, chunk, keys_before, at, moved, masters, settings,
-                                       progress, log);
-        return left ? fmt::format("{} (then: {})", trouble, *left) : trouble;
+    auto failed = [&](error trouble, std::size_t at, long long moved) {
+        auto closed = close_failed_chunk(move, chunk, keys_before, at, moved, masters, settings,
+                                         progress, log);
+        if (!closed) trouble.message += fmt::format(" (then: {})", closed.failure().message);
+        return trouble;
     };
     auto opening = setslots(chunk, "IMPORTING", move.source_id);
     for (int slot : chunk) opening.push_back({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
     auto opened = link.target.pipeline(opening);
-    if (auto trouble = expect_ok(opened, "SETSLOT IMPORTING", move.target_address)) {
-        return failed(*trouble, 0, 0);
+    if (auto importing = expect_ok(opened, "SETSLOT IMPORTING", move.target_address); !importing) {
+        return failed(importing.failure(), 0, 0);
     }
     for (std::size_t i = 0; i < chunk.size(); ++i) {
         keys_before[i] = (*opened)[chunk.size() + i].integer;
     }
-    if (auto trouble = expect_ok(link.source.pipeline(setslots(chunk, "MIGRATING", move.target_id)),
-                                 "SETSLOT MIGRATING", move.source_address)) {
-        return failed(*trouble, 0, 0);
-    }
+    auto migrating = expect_ok(link.source.pipeline(setslots(chunk, "MIGRATING", move.target_id)),
+                               "SETSLOT MIGRATING", move.source_address);
+    if (!migrating) return failed(migrating.failure(), 0, 0);
     for (std::size_t i = 0; i < chunk.size(); ++i) {
         long long moved = 0;
-        if (auto trouble = move_slot_keys(move.method.method, link, {chunk[i], settings.replace},
-                                          settings, progress, log, moved)) {
-            return failed(*trouble, i, moved);
-        }
+        auto keys = move_slot_keys(move.method.method, link, {chunk[i], settings.replace}, settings,
+                                   progress, log, moved);
+        if (!keys) return failed(keys.failure(), i, moved);
     }
-    if (auto trouble = assign_slots(chunk, ends_of(move), link, masters, settings)) {
-        return fmt::format("{} (slot(s) {} have every key on the target; rerun to assign them)",
-                           *trouble, slot_list(chunk));
+    if (auto assigned = assign_slots(chunk, ends_of(move), link, masters, settings); !assigned) {
+        auto trouble = assigned.failure();
+        trouble.message += fmt::format(
+            " (slot(s) {} have every key on the target; rerun to assign them)", slot_list(chunk));
+        return trouble;
     }
     progress.slots_done += static_cast<int>(chunk.size());
-    return std::nullopt;
+    return {};
 }
 
 std::vector<int> expand(const std::vector<slot_range>& ranges) {
@@ -188,14 +190,14 @@ result<move_method_choice> move_method_for(const std::string& source_address,
     return move_method_of(source_address, *version, settings);
 }
 
-std::optional<std::string> run_moves(const rebalance_plan& plan, const master_directory& masters,
-                                     const mover_settings& settings, mover_progress& progress,
-                                     const stop_flag& should_stop, const mover_log& log) {
+result<void> run_moves(const rebalance_plan& plan, const master_directory& masters,
+                       const mover_settings& settings, mover_progress& progress,
+                       const stop_flag& should_stop, const mover_log& log) {
     // Even a single source -> target pair runs on several connections at once; each worker
     // keeps one connection pair per move.
     auto tasks = chunk_queue(plan, settings.chunk_slots);
     std::mutex mutex;
-    std::optional<std::string> failure;
+    std::optional<error> failure;
     auto stopping = [&] {
         std::lock_guard lock(mutex);
         return failure.has_value() || (should_stop && should_stop());
@@ -206,31 +208,31 @@ std::optional<std::string> run_moves(const rebalance_plan& plan, const master_di
         [&](links_by_move& links, std::size_t i) {
             const auto& job = tasks[i];
             const auto& move = plan.moves[job.move];
-            std::optional<std::string> trouble;
+            result<void> moved;
             auto found = links.find(job.move);
             if (found == links.end()) {
                 auto link = connect_pair(move.source_address, move.target_address, settings);
                 if (link) {
                     found = links.emplace(job.move, std::move(*link)).first;
                 } else {
-                    trouble = link.failure().message;  // nothing opened yet
+                    moved = link.failure();  // nothing opened yet
                 }
             }
-            if (!trouble) {
-                trouble =
+            if (moved) {
+                moved =
                     move_chunk(found->second, move, job.slots, masters, settings, progress, log);
             }
-            if (trouble) {
+            if (!moved) {
                 std::lock_guard lock(mutex);
-                if (!failure) failure = *trouble;  // stopping() now ends every worker
+                if (!failure) failure = moved.failure();  // stopping() now ends every worker
             }
         });
-    return failure;
+    if (failure) return *failure;
+    return {};
 }
 
-std::optional<std::string> finish_open_slots(const topology& cluster,
-                                             const mover_settings& settings,
-                                             mover_progress& progress, const mover_log& log) {
+result<void> finish_open_slots(const topology& cluster, const mover_settings& settings,
+                               mover_progress& progress, const mover_log& log) {
     // slot -> (source id migrating to target id) / (target id importing from source id)
     std::map<int, std::pair<std::string, std::string>> migrating;
     std::map<int, std::pair<std::string, std::string>> importing;
@@ -246,16 +248,16 @@ std::optional<std::string> finish_open_slots(const topology& cluster,
         const auto* node = cluster.find(id);
         return node != nullptr ? node->address : id;
     };
-    std::vector<std::string> troubles;
+    std::vector<error> troubles;
     for (const auto& [slot, ends] : importing) {
         if (migrating.contains(slot)) continue;
         // The source never started migrating: no key moved. Undo the import.
         auto target = redis_connection::open(address(ends.second), settings.auth, settings.timeout);
-        auto trouble = target ? expect_ok(target->pipeline({setslot(slot, "STABLE", "")}),
-                                          "SETSLOT STABLE", target->address())
-                              : std::optional<std::string>(target.failure().message);
-        if (trouble) {
-            troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));
+        auto undone = target ? expect_ok(target->pipeline({setslot(slot, "STABLE", "")}),
+                                         "SETSLOT STABLE", target->address())
+                             : result<void>(target.failure());
+        if (!undone) {
+            troubles.push_back(prefixed(fmt::format("slot {}", slot), undone.failure()));
             continue;
         }
         log(fmt::format("slot {}: import on {} undone (its source never migrated a key)", slot,
@@ -270,18 +272,18 @@ std::optional<std::string> finish_open_slots(const topology& cluster,
                 methods.emplace(ends.source_address, move_method_for(ends.source_address, settings))
                     .first;
         }
-        auto trouble = known->second ? finish_slot(slot, ends, known->second->method, masters,
-                                                   settings, progress, log)
-                                     : std::optional<std::string>(known->second.failure().message);
-        if (trouble) {
-            troubles.push_back(fmt::format("slot {}: {}", slot, *trouble));
+        auto finished = known->second ? finish_slot(slot, ends, known->second->method, masters,
+                                                    settings, progress, log)
+                                      : result<void>(known->second.failure());
+        if (!finished) {
+            troubles.push_back(prefixed(fmt::format("slot {}", slot), finished.failure()));
             continue;
         }
         log(fmt::format("slot {}: left open by an interrupted run, finished: now on {}", slot,
                         ends.target_address));
     }
-    if (troubles.empty()) return std::nullopt;
-    return fmt::format("{} slot(s) still open: {}", troubles.size(), fmt::join(troubles, "; "));
+    if (troubles.empty()) return {};
+    return prefixed(fmt::format("{} slot(s) still open", troubles.size()), joined(troubles));
 }
 
 }  // namespace warden::executor

@@ -63,21 +63,21 @@ result<move_method_choice> move_method_for(const std::string& source_address,
                                            const mover_settings& settings);
 
 // Runs the moves; the first failure stops everything and is returned (named: slot, nodes,
-// Redis' reply, and what was done with the chunk it hit). Slots finished before stay
+// Redis' reply, and what was done with the chunk it hit; its kind kept). Slots finished before stay
 // finished; a slot stays open only when the nodes to close it cannot be reached, and the
 // next run finishes it (finish_open_slots).
-std::optional<std::string> run_moves(const rebalance_plan& plan, const master_directory& masters,
-                                     const mover_settings& settings, mover_progress& progress,
-                                     const stop_flag& should_stop, const mover_log& log);
+result<void> run_moves(const rebalance_plan& plan, const master_directory& masters,
+                       const mover_settings& settings, mover_progress& progress,
+                       const stop_flag& should_stop, const mover_log& log);
 
 // Finishes every slot left MIGRATING/IMPORTING (by a killed rebalance): keys still on the
 // source move to the target (REPLACE: the source's copy is the current one; client-side
 // where MIGRATE cannot authenticate, or when MIGRATE fails), then the slot is assigned to the
 // target everywhere. An IMPORTING side without a MIGRATING source had no key moved yet: it is
 // made STABLE again and the slot stays with its owner. Every slot is tried; the failures
-// come back together ("slot 4096: ...; slot 4097: ..."), so a caller can act on the rest.
-std::optional<std::string> finish_open_slots(const topology& cluster,
-                                             const mover_settings& settings,
-                                             mover_progress& progress, const mover_log& log);
+// come back together ("slot 4096: ...; slot 4097: ...", with the kind they share), so a
+// caller can act on the rest.
+result<void> finish_open_slots(const topology& cluster, const mover_settings& settings,
+                               mover_progress& progress, const mover_log& log);
 
 }  // namespace warden::executor
