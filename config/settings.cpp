@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -52,7 +53,7 @@ std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowe
 
 heal_settings read_heal(const yaml_cursor& at) {
     at.expect_map({"mode", "min_replicas_per_master", "grace", "max_actions_per_minute", "spares",
-                   "takeover", "takeover_after", "fix_placement", "verify_timeout"});
+                   "takeover", "takeover_after", "fix_placement", "verify_timeout", "fast_sync"});
     heal_settings heal;
     if (at.has("mode")) {
         heal.mode = choice_at(at.child("mode"), {"observe", "heal"}) == "heal" ? heal_mode::heal
@@ -70,6 +71,7 @@ heal_settings read_heal(const yaml_cursor& at) {
     if (at.has("takeover_after")) heal.takeover_after = duration_at(at.child("takeover_after"));
     if (at.has("fix_placement")) heal.fix_placement = at.child("fix_placement").boolean();
     if (at.has("verify_timeout")) heal.verify_timeout = duration_at(at.child("verify_timeout"));
+    if (at.has("fast_sync")) heal.fast_sync = at.child("fast_sync").boolean();
     return heal;
 }
 
@@ -200,9 +202,13 @@ coordination_settings read_coordination(const yaml_cursor& at, const secret_read
 }
 
 settings read_settings(const yaml_cursor& root, const secret_reader& read_secret) {
-    root.expect_map({"listen", "log", "clusters", "coordination"});
+    root.expect_map({"listen", "state_dir", "log", "clusters", "coordination"});
     settings result;
     if (root.has("listen")) result.listen = endpoint_at(root.child("listen"));
+    if (root.has("state_dir")) {
+        result.state_dir = root.child("state_dir").scalar();
+        if (result.state_dir.empty()) throw root.child("state_dir").fail("must not be empty");
+    }
     if (root.has("log")) {
         auto log = root.child("log");
         log.expect_map({"level", "format"});
@@ -222,12 +228,23 @@ settings read_settings(const yaml_cursor& root, const secret_reader& read_secret
         result.clusters.push_back(std::move(cluster));
     }
     if (result.clusters.empty()) throw root.child("clusters").fail("needs at least one cluster");
+    for (auto& cluster : result.clusters) cluster.heal.state_dir = result.state_dir;
     if (root.has("coordination"))
         result.coordination = read_coordination(root.child("coordination"), read_secret);
     return result;
 }
 
 }  // namespace
+
+std::string default_state_dir() {
+    // systemd passes StateDirectory= as $STATE_DIRECTORY (several paths are ':'-separated).
+    const char* from_systemd = std::getenv("STATE_DIRECTORY");
+    if (from_systemd != nullptr && *from_systemd != '\0') {
+        std::string_view paths(from_systemd);
+        return std::string(paths.substr(0, paths.find(':')));
+    }
+    return "/var/lib/redis-warden";
+}
 
 result<milliseconds> parse_duration(std::string_view text) {
     auto unit_at = text.find_first_not_of("0123456789.");

@@ -17,6 +17,10 @@ using milliseconds = std::chrono::milliseconds;
 
 enum class heal_mode { observe, heal };
 
+// Where warden keeps what must survive its restart (the fast-sync ledger): $STATE_DIRECTORY
+// (systemd's StateDirectory=) when set, else /var/lib/redis-warden.
+std::string default_state_dir();
+
 struct heal_settings {
     heal_mode mode = heal_mode::observe;
     int min_replicas_per_master = 1;
@@ -29,6 +33,10 @@ struct heal_settings {
     // exists (orphans are always covered); how long a moved replica has to show link up.
     bool fix_placement = true;
     milliseconds verify_timeout{30000};
+    // Lower repl-diskless-sync-delay to 0 on the master a replica is moved under, for the
+    // move (controller/core/planner/fast_sync.hpp).
+    bool fast_sync = true;
+    std::string state_dir = default_state_dir();  // the top-level state_dir, copied here
 };
 
 struct auth_settings {
@@ -76,6 +84,7 @@ struct log_settings {
 
 struct settings {
     std::string listen = "127.0.0.1:9736";
+    std::string state_dir = default_state_dir();
     log_settings log;
     std::vector<cluster_settings> clusters;
     coordination_settings coordination;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "controller/core/planner/heal_step.hpp"
+#include "controller/executor/fast_sync.hpp"
 #include "controller/executor/heal_executor.hpp"
 #include "controller/executor/slot_mover.hpp"
 
@@ -28,6 +29,8 @@ executor::heal_target to_heal_target(const cluster_target& cluster, const heal_o
     }
     if (!options.config_file)
         heal.verify_timeout = std::chrono::milliseconds(options.verify_timeout_ms);
+    if (options.state_dir) heal.state_dir = *options.state_dir;
+    heal.fast_sync = heal.fast_sync && !options.no_fast_sync;
     return executor::heal_target_for(cluster.request, cluster.policy, heal);
 }
 
@@ -114,6 +117,11 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     if (answer != confirmation::go) {
         return not_confirmed("heal", answer, "acting", "--dry-run only prints the plan");
     }
+    // What an earlier run (or a stopped daemon) left lowered by fast sync goes back first.
+    for (const auto& note : executor::restore_pending(
+             target.state_dir, cluster.name, target.request.auth, target.request.timeout, false)) {
+        std::printf("   %s\n", note.text.c_str());
+    }
     int open_code = exit_ok;
     if (!open_slots.empty()) {
         // Slots that cannot be finished are reported; the orphans are still covered.
@@ -153,6 +161,12 @@ void add_heal_command(CLI::App& app, heal_options& options) {
                      "milliseconds a master must be dead first (default 3 x "
                      "cluster-node-timeout)")
         ->check(CLI::Range(0, 3600000));
+    command->add_option("--state-dir", options.state_dir,
+                        "where the fast-sync ledger lives (default: the config's state_dir, "
+                        "else $STATE_DIRECTORY, else /var/lib/redis-warden)");
+    command->add_flag("--no-fast-sync", options.no_fast_sync,
+                      "leave repl-diskless-sync-delay alone on the master a replica moves "
+                      "under (heal.fast_sync: false)");
     options.add_acting_flags(*command, "print the plan, change nothing", "act without asking");
 }
 

@@ -20,6 +20,8 @@ struct heal_options : acting_options {
     bool orphans_only = false;
     bool takeover = false;
     std::optional<int> takeover_after_ms;
+    std::optional<std::string> state_dir;  // overrides the config's (or the default)
+    bool no_fast_sync = false;
 };
 
 void add_heal_command(CLI::App& app, heal_options& options);

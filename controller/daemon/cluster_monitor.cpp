@@ -8,6 +8,7 @@
 #include "controller/core/health/finding_codes.hpp"
 #include "controller/core/planner/heal_step.hpp"
 #include "controller/executor/configured_cluster.hpp"
+#include "controller/executor/fast_sync.hpp"
 #include "probes/poll.hpp"
 #include "probes/security_poll.hpp"
 
@@ -139,6 +140,7 @@ void cluster_monitor::poll_once() {
     auto now = std::chrono::system_clock::now();
     log_events(track_findings(active_, reading.report.health.findings, now));
     auto lead = follow_coordination();
+    put_back_sync_delays();
     consider_healing(reading.plan, lead);
     std::optional<topology> known;  // copied only when the audit needs it
     if (audit_due()) known = reading.report.cluster_topology;
@@ -146,6 +148,27 @@ void cluster_monitor::poll_once() {
                    std::move(reading.plan));
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
     if (known && !stopping_.stop_requested()) audit(*known);
+}
+
+// What a move (or an earlier warden process) left lowered by heal.fast_sync goes back once
+// no action of ours is in flight. Undoing warden's own change: in every mode, leader or not.
+void cluster_monitor::put_back_sync_delays() {
+    if (acting_) return;
+    std::set<std::string> still_kept;
+    for (const auto& note :
+         executor::restore_pending(settings_.heal.state_dir, settings_.name,
+                                   heal_target_.request.auth, settings_.timeout, false)) {
+        if (!note.kept) {
+            spdlog::info("cluster={} {}", settings_.name, note.text);
+            continue;
+        }
+        // A master that stays unreachable is retried every poll, and said once.
+        if (!sync_kept_logged_.contains(note.text)) {
+            spdlog::warn("cluster={} {}", settings_.name, note.text);
+        }
+        still_kept.insert(note.text);
+    }
+    sync_kept_logged_ = std::move(still_kept);
 }
 
 bool cluster_monitor::audit_due() const {
@@ -261,12 +284,12 @@ void cluster_monitor::act(heal_action action) {
         // writes gets the outcome afterwards.
         std::optional<action_ticket> ticket;
         auto record = record_of(action);
-        auto fence = [&]() -> std::optional<std::string> {
+        auto fence = [&]() -> result<void> {
             auto passed =
                 coordination_.fence(settings_.name, record, ticket ? ticket->key : std::string());
-            if (!passed) return passed.failure().message;
+            if (!passed) return passed.failure();
             ticket = std::move(*passed);
-            return std::nullopt;
+            return {};
         };
         auto done = executor::execute_action(
             action, heal_target_, [&stop] { return stop.stop_requested(); },

@@ -57,6 +57,7 @@ class cluster_monitor {
     leadership_status follow_coordination();
     bool leadership_gained() const;  // the lease was won since the last poll
     void consider_healing(const heal_plan& plan, const leadership_status& lead);
+    void put_back_sync_delays();
     void report_plan_change(const heal_plan& plan, const leadership_status& lead);
     void skip(const heal_action& action, const std::string& reason);
     void act(heal_action action);
@@ -81,7 +82,8 @@ class cluster_monitor {
     active_findings audit_active_;
     std::optional<std::chrono::steady_clock::time_point> last_audit_;
     std::string last_skip_;
-    std::set<std::string> unknown_logged_;  // flags/fields of a newer server, logged once
+    std::set<std::string> unknown_logged_;    // flags/fields of a newer server, logged once
+    std::set<std::string> sync_kept_logged_;  // fast-sync restores still failing, logged once
     std::atomic<bool> acting_{false};
     mutable std::mutex actor_mutex_;  // guards actor_ and acting_'s changes
     mutable std::condition_variable actor_idle_;

@@ -10,6 +10,7 @@
 #include "controller/core/parse/endpoint.hpp"
 #include "controller/core/parse/text_fields.hpp"
 #include "controller/core/planner/heal_checks.hpp"
+#include "controller/executor/fast_sync.hpp"
 #include "probes/connection.hpp"
 #include "probes/probe_exchange.hpp"
 
@@ -60,6 +61,18 @@ spare_node probe_spare(const std::string& address, const heal_target& target) {
         return unusable;
     }
     return assess_spare(address, nodes.text, keys.integer, target.analysis.topology.domains);
+}
+
+sync_target sync_target_of(const heal_action& action, const heal_target& target) {
+    sync_target sync;
+    sync.cluster = target.request.cluster_name;
+    sync.master_id = action.master_id;
+    sync.master_address = action.master_address;
+    sync.auth = target.request.auth;
+    sync.timeout = target.request.timeout;
+    sync.state_dir = target.state_dir;
+    sync.enabled = target.fast_sync;
+    return sync;
 }
 
 // Sleeps in short slices; false when a stop was requested meanwhile.
@@ -198,9 +211,9 @@ std::chrono::milliseconds takeover_delay(const check_report& report, const heal_
 // The fence's refusal, worded for the log ("not acting: ..."); none when it passes.
 std::optional<std::string> fence_refusal_of(const fence_check& fence) {
     if (!fence) return std::nullopt;
-    auto refusal = fence();
-    if (!refusal) return std::nullopt;
-    return "coordination fence: " + *refusal;
+    auto passed = fence();
+    if (passed) return std::nullopt;
+    return "coordination fence: " + passed.failure().message;
 }
 
 action_result execute_takeover(const heal_action& action, const heal_target& target,
@@ -258,6 +271,8 @@ heal_target heal_target_for(probes::poll_request request, analysis_policy analys
     target.verify_timeout = heal.verify_timeout;
     target.takeover = heal.takeover;
     target.takeover_after = heal.takeover_after;
+    target.fast_sync = heal.fast_sync;
+    target.state_dir = heal.state_dir;
     return target;
 }
 
@@ -306,16 +321,24 @@ action_result execute_action(const heal_action& action, const heal_target& targe
     }
     // Checked again after a MEET: its verification may have outlasted the lease.
     if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
+    // The master's sync starts without its diskless delay; put back once the move is over,
+    // whichever way it ends.
+    auto fast_sync = sync_delay_override::lower(sync_target_of(action, target), note);
+    auto put_back = [&](action_result outcome) {
+        if (fast_sync.lowered()) note(fast_sync.restore().text);
+        return outcome;
+    };
     note(fmt::format("CLUSTER REPLICATE {} sent to {}", action.master_id, action.node_address));
     if (auto trouble = run_command(action.node_address, {"CLUSTER", "REPLICATE", action.master_id},
                                    "CLUSTER REPLICATE", target)) {
-        return failed(*trouble);
+        return put_back(failed(*trouble));
     }
     if (auto trouble = wait_until([&] { return replication_state(action, target); },
                                   target.verify_timeout, should_stop)) {
-        return failed(fmt::format("{} did not verify as a replica of {}: {}", action.node_address,
-                                  action.master_address, *trouble));
+        return put_back(failed(fmt::format("{} did not verify as a replica of {}: {}",
+                                           action.node_address, action.master_address, *trouble)));
     }
+    if (fast_sync.lowered()) note(fast_sync.restore().text);
     auto seconds = std::chrono::duration<double>(clock::now() - started).count();
     return {action_outcome::success,
             fmt::format("{} replicates {} with link up, verified after {:.1f} s",

@@ -13,6 +13,7 @@
 #include "config/settings.hpp"
 #include "controller/core/planner/heal_plan.hpp"
 #include "controller/core/report/report.hpp"
+#include "controller/core/result.hpp"
 #include "probes/poll.hpp"
 
 namespace warden::executor {
@@ -25,6 +26,8 @@ struct heal_target {
     std::chrono::milliseconds verify_timeout{30000};          // the move must show link up by then
     bool takeover = false;                                    // heal.takeover
     std::optional<std::chrono::milliseconds> takeover_after;  // unset: 3 x cluster-node-timeout
+    bool fast_sync = true;  // heal.fast_sync (controller/executor/fast_sync.hpp)
+    std::string state_dir;  // where the fast-sync ledger lives
 };
 
 // One fresh look at the cluster: the report, the spares as found, the plan it gives.
@@ -59,8 +62,8 @@ using stop_requested = std::function<bool()>;
 using progress_log = std::function<void(const std::string&)>;
 
 // Asked right before each command that changes the cluster, after the fresh read: the
-// coordination lease (DESIGN.md "Acting safely"). A reason means "skip the action".
-using fence_check = std::function<std::optional<std::string>()>;
+// coordination lease (DESIGN.md "Acting safely"). A failure means "skip the action".
+using fence_check = std::function<result<void>()>;
 
 // Re-reads the cluster and runs `action` only if the interlocks hold, a fresh plan still
 // makes the same move and the fence (when given) passes. Never throws for Redis or network

@@ -62,7 +62,10 @@ class Daemon:
         self.reader = threading.Thread(target=self._read_notifications, daemon=True)
         self.reader.start()
         self.log = open(os.path.join(directory, "daemon.log"), "w+")
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, WATCHDOG_USEC="2000000")
+        # STATE_DIRECTORY as systemd's StateDirectory= passes it: the fast-sync ledger stays
+        # in the test's directory.
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, WATCHDOG_USEC="2000000",
+                   STATE_DIRECTORY=directory)
         env.pop("REDISCLI_AUTH", None)
         self.proc = subprocess.Popen([WARDEN_BIN, "run", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)

@@ -8,6 +8,10 @@ replica is warden, not Redis."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import socket
 import tempfile
 import threading
 import time
@@ -328,6 +332,93 @@ class HealTest(WardenTestCase):
             finally:
                 daemon.stop()
         writer.stop_and_verify(self)
+
+
+# Redis' own default since 7.0 (the harness sets 0 so that other tests sync at once).
+DEFAULT_SYNC_DELAY = ["repl-diskless-sync yes", "repl-diskless-sync-delay 5"]
+
+
+def sync_delay(c: Cluster, node) -> str:
+    return c.redis(node).config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"]
+
+
+def read_json(path: str):
+    with open(path) as f:
+        return json.load(f)
+
+
+class FastSyncTest(WardenTestCase):
+    """heal.fast_sync on servers with Redis' default diskless-sync delay: the new master
+    syncs at once, gets its delay back, and a restarted warden puts back what another left."""
+
+    cluster = HealTest.cluster
+    heal = HealTest.heal
+
+    def test_heal_lowers_the_delay_for_the_move_and_puts_it_back(self):
+        c = self.cluster(spares=1, extra_config=NO_NATIVE_MIGRATION + DEFAULT_SYNC_DELAY)
+        a, b, _ = c.masters()
+        meet(c, c.spares()[0], replica_of=a)
+        writer = AckedWriter(c)
+        time.sleep(0.5)
+        c.kill(c.replicas_of(b)[0])
+        orphan_detected(c, b)
+        with tempfile.TemporaryDirectory(prefix="warden-state-") as state:
+            run = self.heal(c, "--yes", "--state-dir", state)
+            self.assertExit(run, 0)
+            self.assertIn(f"fast sync: repl-diskless-sync-delay 5 -> 0 on the master for the move",
+                          run.out, run.describe())
+            self.assertIn(f"repl-diskless-sync-delay 5 put back on {b.address}", run.out,
+                          run.describe())
+            self.assertEqual(read_json(os.path.join(state, "fast-sync-ledger.json")), [])
+        self.assertEqual(sync_delay(c, b), "5")
+        # Verified once link is up: with the server's 5 s delay that cannot be under 5 s.
+        verified = float(re.search(r"verified after ([0-9.]+) s", run.out).group(1))
+        self.assertLess(verified, 4.0, run.describe())
+        print(f"\n  the moved replica verified after {verified:.1f} s (server delay 5 s)")
+        writer.stop_and_verify(self)
+
+    def test_no_fast_sync_leaves_the_master_alone(self):
+        c = self.cluster(spares=1, extra_config=NO_NATIVE_MIGRATION + DEFAULT_SYNC_DELAY)
+        a, b, _ = c.masters()
+        meet(c, c.spares()[0], replica_of=a)
+        c.kill(c.replicas_of(b)[0])
+        orphan_detected(c, b)
+        with tempfile.TemporaryDirectory(prefix="warden-state-") as state:
+            run = self.heal(c, "--yes", "--state-dir", state, "--no-fast-sync")
+        self.assertExit(run, 0)
+        self.assertIn("fast sync: not used", run.out, run.describe())
+        self.assertIn("heal.fast_sync is off", run.out)
+        self.assertEqual(sync_delay(c, b), "5")
+
+    def test_a_restarted_daemon_puts_back_what_a_stopped_warden_left(self):
+        c = self.cluster(replicas=0, hosts=1, extra_config=DEFAULT_SYNC_DELAY)
+        left, moved, changed = c.masters()
+        for node in (left, moved, changed):
+            c.redis(node).config_set("repl-diskless-sync-delay", 0)
+        c.redis(changed).config_set("repl-diskless-sync-delay", 3)  # an operator's since
+        with tempfile.TemporaryDirectory(prefix="warden-state-") as state:
+            def record(node, node_id):
+                return {"cluster": "main", "node_id": node_id, "address": node.address,
+                        "parameter": "repl-diskless-sync-delay", "value": "5",
+                        "lowered_to": "0", "owner": f"{socket.gethostname()}:999999999",
+                        "since": time.time()}
+            ledger = os.path.join(state, "fast-sync-ledger.json")
+            with open(ledger, "w") as f:
+                json.dump([record(left, left.id), record(moved, "0" * 40),
+                           record(changed, changed.id)], f)
+            daemon = Daemon(f"state_dir: {state}\nclusters:\n  - name: main\n"
+                            f"    seeds: [{left.address}]\n    poll_interval: 300ms\n", state)
+            try:
+                wait_until(lambda: read_json(ledger) == [], 15, "the ledger emptied")
+                log = daemon.log_text()
+            finally:
+                daemon.stop()
+        self.assertEqual(sync_delay(c, left), "5", log)
+        self.assertEqual(sync_delay(c, moved), "0", "put back onto a node it was not set on")
+        self.assertEqual(sync_delay(c, changed), "3", "an operator's later value overridden")
+        self.assertIn(f"repl-diskless-sync-delay 5 put back on {left.address}", log)
+        self.assertIn(f"{moved.address} is no longer node {'0' * 40}", log)
+        self.assertIn("left as is", log)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,9 @@ TEST_CASE("the example config documents every key and loads") {
     CHECK(cluster.timeout == milliseconds(500));
     CHECK(cluster.failure_domains.zones.size() == 2);
     CHECK(cluster.heal.takeover_after == milliseconds(6000));
+    CHECK(cluster.heal.fast_sync);
+    CHECK(parsed->state_dir == "/var/lib/redis-warden");
+    CHECK(cluster.heal.state_dir == parsed->state_dir);
     CHECK(parsed->coordination.ttl == milliseconds(10000));
 }
 
@@ -54,6 +57,16 @@ TEST_CASE("a minimal config gets the documented defaults") {
     CHECK(parsed->clusters[0].poll_interval == milliseconds(1000));
     CHECK(parsed->clusters[0].heal.mode == heal_mode::observe);
     CHECK(parsed->coordination.backend == "none");
+    CHECK(parsed->clusters[0].heal.fast_sync);
+    CHECK(parsed->clusters[0].heal.state_dir == default_state_dir());
+}
+
+TEST_CASE("state_dir reaches every cluster and heal.fast_sync can be turned off") {
+    auto parsed = parse("state_dir: /tmp/w\n" + minimal + "    heal:\n      fast_sync: false\n");
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    CHECK(parsed->clusters[0].heal.state_dir == "/tmp/w");
+    CHECK_FALSE(parsed->clusters[0].heal.fast_sync);
+    CHECK(failure_of("state_dir: ''\n" + minimal).find("state_dir") != std::string::npos);
 }
 
 TEST_CASE("errors name the file, line, column and key") {
