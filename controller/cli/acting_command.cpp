@@ -19,10 +19,10 @@ void acting_options::add_acting_flags(CLI::App& command, const std::string& dry_
     command.add_flag("--yes", yes, yes_help);
 }
 
-std::optional<std::string> acting_options::usage_problem() const {
-    if (auto problem = source_problem()) return problem;
-    if (dry_run && yes) return "--dry-run and --yes conflict";
-    return std::nullopt;
+result<void> acting_options::check_usage() const {
+    if (auto sourced = check_source(); !sourced) return sourced;
+    if (dry_run && yes) return error{"--dry-run and --yes conflict", error_kind::usage};
+    return {};
 }
 
 confirmation confirm(bool yes, const std::string& question) {

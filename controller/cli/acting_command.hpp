@@ -23,7 +23,7 @@ struct acting_options : target_options {
     void add_acting_flags(CLI::App& command, const std::string& dry_run_help,
                           const std::string& yes_help);
     // The usage error, if any: not exactly one of --seed/--config, or --dry-run with --yes.
-    std::optional<std::string> usage_problem() const;
+    result<void> check_usage() const;
 };
 
 enum class confirmation { go, declined, refused };

@@ -66,7 +66,9 @@ void add_audit_command(CLI::App& app, audit_options& options) {
 }
 
 int run_audit_command(const audit_options& options) {
-    if (auto problem = options.source_problem()) return fail("audit", exit_check_unknown, *problem);
+    if (auto sourced = options.check_source(); !sourced) {
+        return fail("audit", exit_check_unknown, sourced.failure().message);
+    }
     auto targets = resolve_targets(options);
     if (!targets) return fail("audit", exit_check_unknown, targets.failure().message);
     int worst = 0;

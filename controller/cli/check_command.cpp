@@ -82,8 +82,9 @@ void add_check_command(CLI::App& app, check_options& options) {
 }
 
 int run_check(const check_options& options) {
-    if (auto problem = options.source_problem(!options.from_files.empty(), "--from-file FILE")) {
-        return fail("check", exit_check_unknown, *problem);
+    if (auto sourced = options.check_source(!options.from_files.empty(), "--from-file FILE");
+        !sourced) {
+        return fail("check", exit_check_unknown, sourced.failure().message);
     }
     auto format = options.json ? std::string("json") : options.format;
     if (!options.from_files.empty()) {

@@ -76,12 +76,13 @@ result<std::vector<cluster_target>> resolve_targets(const target_options& option
     return options.config_file ? targets_from_config(options) : targets_from_flags(options);
 }
 
-std::optional<std::string> target_options::source_problem(bool other_given,
-                                                          const std::string& other) const {
+result<void> target_options::check_source(bool other_given, const std::string& other) const {
     int sources =
         (connection.seeds.empty() ? 0 : 1) + (config_file ? 1 : 0) + (other_given ? 1 : 0);
-    if (sources == 1) return std::nullopt;
-    return "give one of --seed HOST:PORT, --config FILE" + (other.empty() ? "" : ", " + other);
+    if (sources == 1) return {};
+    return error{
+        "give one of --seed HOST:PORT, --config FILE" + (other.empty() ? "" : ", " + other),
+        error_kind::usage};
 }
 
 }  // namespace warden::cli

@@ -25,10 +25,9 @@ struct target_options {
 
     // --config, --cluster-name, --zone, --min-replicas (connection options separately).
     void add_to(CLI::App& command, const std::string& cluster_name_help);
-    // "give one of --seed HOST:PORT, --config FILE[, <other>]" unless exactly one source
-    // was given; `other` names a command's own third source (check's --from-file).
-    std::optional<std::string> source_problem(bool other_given = false,
-                                              const std::string& other = "") const;
+    // A usage error "give one of --seed HOST:PORT, --config FILE[, <other>]" unless exactly
+    // one source was given; `other` names a command's own third source (check's --from-file).
+    result<void> check_source(bool other_given = false, const std::string& other = "") const;
 };
 
 struct cluster_target {

@@ -171,7 +171,9 @@ void add_heal_command(CLI::App& app, heal_options& options) {
 }
 
 int run_heal(const heal_options& options) {
-    if (auto problem = options.usage_problem()) return fail(exit_usage, *problem);
+    if (auto usable = options.check_usage(); !usable) {
+        return fail(exit_usage, usable.failure().message);
+    }
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);
     int worst = exit_ok;

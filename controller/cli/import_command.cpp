@@ -240,7 +240,9 @@ void add_import_command(CLI::App& app, import_options& options) {
 }
 
 int run_import_command(const import_options& options) {
-    if (auto problem = options.usage_problem()) return fail(exit_usage, *problem);
+    if (auto usable = options.check_usage(); !usable) {
+        return fail(exit_usage, usable.failure().message);
+    }
     if (options.sample > 0 && !options.verify) return fail(exit_usage, "--sample needs --verify");
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);

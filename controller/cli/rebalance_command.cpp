@@ -211,12 +211,16 @@ void add_rebalance_command(CLI::App& app, rebalance_options& options) {
 }
 
 int run_rebalance(const rebalance_options& options) {
-    if (auto problem = options.source_problem()) return fail(exit_usage, *problem);
+    if (auto sourced = options.check_source(); !sourced) {
+        return fail(exit_usage, sourced.failure().message);
+    }
     if (options.move_slots && options.to.empty()) return fail(exit_usage, "--move needs --to NODE");
     if (!options.move_slots && (!options.to.empty() || !options.from.empty())) {
         return fail(exit_usage, "--to/--from only go with --move");
     }
-    if (auto problem = options.usage_problem()) return fail(exit_usage, *problem);
+    if (auto usable = options.check_usage(); !usable) {
+        return fail(exit_usage, usable.failure().message);
+    }
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);
     int worst = exit_ok;

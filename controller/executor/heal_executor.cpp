@@ -100,46 +100,50 @@ std::string refusal(const std::string& what, const resp_value& reply, const std:
     return fmt::format("{}: {} refused: {}", address, what, probes::one_line(reply.text));
 }
 
-std::optional<std::string> run_command(const std::string& address, const command& arguments,
-                                       const std::string& what, const heal_target& target) {
-    auto connection = connect(address, target);
-    if (!connection) return connection.failure().message;
-    auto reply = connection->call(arguments);
-    if (!reply) return reply.failure().message;
-    if (reply->type == resp_type::error) return refusal(what, *reply, address);
-    return std::nullopt;
+// An error reply as an error: `denied` when the user lacks the right, else `reply`.
+error refused(const std::string& what, const resp_value& reply, const std::string& address) {
+    return {refusal(what, reply, address),
+            probes::is_permission_error(reply) ? error_kind::denied : error_kind::reply};
 }
 
-std::optional<std::string> check_still_empty(const heal_action& action, const heal_target& target) {
+result<void> run_command(const std::string& address, const command& arguments,
+                         const std::string& what, const heal_target& target) {
+    auto connection = connect(address, target);
+    if (!connection) return connection.failure();
+    auto reply = connection->call(arguments);
+    if (!reply) return reply.failure();
+    if (reply->type == resp_type::error) return refused(what, *reply, address);
+    return {};
+}
+
+result<void> check_still_empty(const heal_action& action, const heal_target& target) {
     auto connection = connect(action.node_address, target);
-    if (!connection) return connection.failure().message;
+    if (!connection) return connection.failure();
     auto keys = connection->call({"DBSIZE"});
-    if (!keys) return keys.failure().message;
-    if (keys->type != resp_type::integer) {
-        return refusal("DBSIZE", *keys, action.node_address);
-    }
+    if (!keys) return keys.failure();
+    if (keys->type != resp_type::integer) return refused("DBSIZE", *keys, action.node_address);
     if (keys->integer > 0) {
-        return fmt::format(
-            "{} holds {} key(s): an empty master must hold none to become a "
-            "replica",
-            action.node_address, keys->integer);
+        return error{
+            fmt::format("{} holds {} key(s): an empty master must hold none to become "
+                        "a replica",
+                        action.node_address, keys->integer)};
     }
-    return std::nullopt;
+    return {};
 }
 
 // Polls `pending` (empty string: done) until done, the deadline or a stop.
-std::optional<std::string> wait_until(const std::function<std::string()>& pending,
-                                      std::chrono::milliseconds limit,
-                                      const stop_requested& should_stop) {
+result<void> wait_until(const std::function<std::string()>& pending,
+                        std::chrono::milliseconds limit, const stop_requested& should_stop) {
     auto deadline = clock::now() + limit;
     std::string last;
     while (true) {
         last = pending();
-        if (last.empty()) return std::nullopt;
+        if (last.empty()) return {};
         if (clock::now() >= deadline) {
-            return fmt::format("not done within {} ms: {}", limit.count(), last);
+            return error{fmt::format("not done within {} ms: {}", limit.count(), last),
+                         error_kind::timeout};
         }
-        if (!pause(verify_step, should_stop)) return "interrupted by shutdown: " + last;
+        if (!pause(verify_step, should_stop)) return error{"interrupted by shutdown: " + last};
     }
 }
 
@@ -165,16 +169,17 @@ std::string meet_pending(const heal_action& action, const heal_target& target) {
     return "";
 }
 
-std::optional<std::string> meet_spare(const heal_action& action, const heal_target& target,
-                                      const stop_requested& should_stop, const progress_log& note) {
+result<void> meet_spare(const heal_action& action, const heal_target& target,
+                        const stop_requested& should_stop, const progress_log& note) {
     auto spare = parse_endpoint(action.node_address);
-    if (!spare) return spare.failure().message;
+    if (!spare) return spare.failure();
     note(fmt::format("CLUSTER MEET {} {} sent to {}", spare->host, spare->port,
                      action.master_address));
-    if (auto trouble = run_command(action.master_address,
-                                   {"CLUSTER", "MEET", spare->host, std::to_string(spare->port)},
-                                   "CLUSTER MEET", target)) {
-        return trouble;
+    if (auto met = run_command(action.master_address,
+                               {"CLUSTER", "MEET", spare->host, std::to_string(spare->port)},
+                               "CLUSTER MEET", target);
+        !met) {
+        return met;
     }
     return wait_until([&] { return meet_pending(action, target); }, target.verify_timeout,
                       should_stop);
@@ -230,15 +235,17 @@ action_result execute_takeover(const heal_action& action, const heal_target& tar
     if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
     auto started = clock::now();
     note(fmt::format("CLUSTER FAILOVER TAKEOVER sent to {}", action.node_address));
-    if (auto trouble = run_command(action.node_address, {"CLUSTER", "FAILOVER", "TAKEOVER"},
-                                   "CLUSTER FAILOVER TAKEOVER", target)) {
-        return failed(*trouble);
+    if (auto sent = run_command(action.node_address, {"CLUSTER", "FAILOVER", "TAKEOVER"},
+                                "CLUSTER FAILOVER TAKEOVER", target);
+        !sent) {
+        return failed(sent.failure().message);
     }
-    if (auto trouble =
+    if (auto verified =
             wait_until([&] { return promotion_pending(own_view(action.node_address, target)); },
-                       target.verify_timeout, should_stop)) {
-        return failed(
-            fmt::format("{} did not verify as the new master: {}", action.node_address, *trouble));
+                       target.verify_timeout, should_stop);
+        !verified) {
+        return failed(fmt::format("{} did not verify as the new master: {}", action.node_address,
+                                  verified.failure().message));
     }
     auto seconds = std::chrono::duration<double>(clock::now() - started).count();
     return {action_outcome::success,
@@ -314,10 +321,14 @@ action_result execute_action(const heal_action& action, const heal_target& targe
     auto started = clock::now();
     if (action.kind == heal_action_kind::meet_spare) {
         if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
-        if (auto trouble = meet_spare(action, target, should_stop, note)) return failed(*trouble);
+        if (auto met = meet_spare(action, target, should_stop, note); !met) {
+            return failed(met.failure().message);
+        }
     }
     if (action.source == candidate_class::empty_master) {
-        if (auto trouble = check_still_empty(action, target)) return skipped(*trouble);
+        if (auto empty = check_still_empty(action, target); !empty) {
+            return skipped(empty.failure().message);
+        }
     }
     // Checked again after a MEET: its verification may have outlasted the lease.
     if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
@@ -329,14 +340,17 @@ action_result execute_action(const heal_action& action, const heal_target& targe
         return outcome;
     };
     note(fmt::format("CLUSTER REPLICATE {} sent to {}", action.master_id, action.node_address));
-    if (auto trouble = run_command(action.node_address, {"CLUSTER", "REPLICATE", action.master_id},
-                                   "CLUSTER REPLICATE", target)) {
-        return put_back(failed(*trouble));
+    if (auto sent = run_command(action.node_address, {"CLUSTER", "REPLICATE", action.master_id},
+                                "CLUSTER REPLICATE", target);
+        !sent) {
+        return put_back(failed(sent.failure().message));
     }
-    if (auto trouble = wait_until([&] { return replication_state(action, target); },
-                                  target.verify_timeout, should_stop)) {
-        return put_back(failed(fmt::format("{} did not verify as a replica of {}: {}",
-                                           action.node_address, action.master_address, *trouble)));
+    if (auto verified = wait_until([&] { return replication_state(action, target); },
+                                   target.verify_timeout, should_stop);
+        !verified) {
+        return put_back(
+            failed(fmt::format("{} did not verify as a replica of {}: {}", action.node_address,
+                               action.master_address, verified.failure().message)));
     }
     if (fast_sync.lowered()) note(fast_sync.restore().text);
     auto seconds = std::chrono::duration<double>(clock::now() - started).count();

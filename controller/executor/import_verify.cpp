@@ -47,10 +47,10 @@ void take_dump_and_ttl(const resp_value& dump, const resp_value& ttl, key_state&
 
 // TYPE + value of each key on one side; `run` sends per-key commands and returns replies.
 template <typename Run>
-std::optional<std::string> read_values(const std::vector<std::string>& keys,
-                                       std::vector<key_state>& states, Run run) {
+result<void> read_values(const std::vector<std::string>& keys, std::vector<key_state>& states,
+                         Run run) {
     auto types = run([&](std::size_t i) { return std::vector<command>{{"TYPE", keys[i]}}; });
-    if (!types) return types.failure().message;
+    if (!types) return types.failure();
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const auto& reply = (*types)[i];
         states[i].type = reply.empty() ? "" : reply.front().text;
@@ -59,7 +59,7 @@ std::optional<std::string> read_values(const std::vector<std::string>& keys,
         auto read = value_read(states[i].type, keys[i]);
         return read ? std::vector<command>{*read} : std::vector<command>{};
     });
-    if (!values) return values.failure().message;
+    if (!values) return values.failure();
     for (std::size_t i = 0; i < keys.size(); ++i) {
         std::vector<std::string> elements;
         for (const auto& reply : (*values)[i]) flatten(reply, elements);
@@ -68,7 +68,7 @@ std::optional<std::string> read_values(const std::vector<std::string>& keys,
                               ? states[i].payload
                               : canonical_value(states[i].type, std::move(elements));
     }
-    return std::nullopt;
+    return {};
 }
 
 class import_checker {
@@ -162,10 +162,12 @@ class import_checker {
             auto on_cluster = [&](const auto& commands) {
                 return run_on_cluster(differing, commands);
             };
-            if (auto failure = read_values(differing, source_values, on_source))
-                return error{*failure};
-            if (auto failure = read_values(differing, copy_values, on_cluster))
-                return error{*failure};
+            if (auto read = read_values(differing, source_values, on_source); !read) {
+                return read.failure();
+            }
+            if (auto read = read_values(differing, copy_values, on_cluster); !read) {
+                return read.failure();
+            }
         }
         std::vector<key_verdict> verdicts;
         for (std::size_t i = 0, d = 0; i < keys.size(); ++i) {
@@ -209,12 +211,12 @@ result<std::vector<std::string>> draw_sample(redis_connection& source,
     return std::vector<std::string>(drawn.begin(), drawn.end());
 }
 
-std::optional<std::string> judge_into(import_checker& checker, const std::vector<std::string>& keys,
-                                      verify_summary& summary) {
+result<void> judge_into(import_checker& checker, const std::vector<std::string>& keys,
+                        verify_summary& summary) {
     auto verdicts = checker.judge(keys);
-    if (!verdicts) return verdicts.failure().message;
+    if (!verdicts) return verdicts.failure();
     for (std::size_t i = 0; i < keys.size(); ++i) summary.add(keys[i], (*verdicts)[i]);
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
@@ -232,7 +234,7 @@ result<verify_summary> verify_import(redis_connection& source, const topology& c
             std::vector<std::string> part(keys->begin() + static_cast<std::ptrdiff_t>(at),
                                           keys->begin() + static_cast<std::ptrdiff_t>(std::min(
                                                               at + batch_size, keys->size())));
-            if (auto failure = judge_into(checker, part, summary)) return error{*failure};
+            if (auto judged = judge_into(checker, part, summary); !judged) return judged.failure();
         }
         return summary;
     }
@@ -249,7 +251,7 @@ result<verify_summary> verify_import(redis_connection& source, const topology& c
         std::vector<std::string> keys;
         for (auto& key : reply->elements[1].elements) keys.push_back(std::move(key.text));
         if (!keys.empty()) {
-            if (auto failure = judge_into(checker, keys, summary)) return error{*failure};
+            if (auto judged = judge_into(checker, keys, summary); !judged) return judged.failure();
         }
     } while (cursor != "0");
     return summary;
