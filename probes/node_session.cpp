@@ -20,19 +20,38 @@ constexpr std::size_t read_chunk_bytes = 16 * 1024;
 }  // namespace
 
 node_session::node_session(net::io_context& io, std::shared_ptr<resolver_lifeline> lifeline,
-                           probe_target target, const poll_request& request, session_hooks hooks)
+                           probe_target target, const poll_request& request, node_link& link,
+                           session_hooks hooks)
     : lifeline_(std::move(lifeline)),
       target_(std::move(target)),
-      plan_(plan_probe(request.auth)),
+      request_(request),
       limits_{request.timeout, request.max_reply_bytes},
       hooks_(std::move(hooks)),
       deadline_(io),
-      socket_(io),
+      link_(link),
+      socket_(link.socket),
       buffer_(std::make_unique_for_overwrite<char[]>(read_chunk_bytes)) {}
 
 void node_session::start() {
     deadline_.expires_after(limits_.timeout);
     deadline_.async_wait([this](const error_code& ec) { on_deadline(ec); });
+    if (link_.open && socket_.is_open()) {
+        // Authenticated on an earlier poll: the probe goes without AUTH.
+        reusing_ = true;
+        plan_ = plan_probe({});
+        phase_ = phase::exchanging;
+        send_request();
+        return;
+    }
+    start_fresh();
+}
+
+void node_session::start_fresh() {
+    reusing_ = false;
+    link_.open = false;
+    error_code ignored;
+    socket_.close(ignored);
+    plan_ = plan_probe(request_.auth);
     error_code not_ip;
     auto ip = net::ip::make_address(target_.endpoint.host, not_ip);
     if (!not_ip) {
@@ -74,12 +93,32 @@ void node_session::on_connected(const error_code& ec) {
         finish(describe_connect_error(ec));
         return;
     }
+    ++link_.connects;
     phase_ = phase::exchanging;
-    connected_at_ = std::chrono::steady_clock::now();
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);  // one small write; do not wait to batch
+    send_request();
+}
+
+void node_session::send_request() {
+    connected_at_ = std::chrono::steady_clock::now();
     net::async_write(socket_, net::buffer(plan_.request),
                      [this](const error_code& write_ec, std::size_t) { on_written(write_ec); });
+}
+
+bool node_session::reconnect_if_stale(const error_code& ec) {
+    // Only a link we reused, only before its first reply byte: anything later is the node's
+    // trouble now, not a leftover of an idle link.
+    if (!reusing_ || bytes_read_ > 0 || !ec) return false;
+    if (ec != net::error::eof && ec != net::error::connection_reset &&
+        ec != net::error::broken_pipe && ec != net::error::connection_aborted) {
+        return false;
+    }
+    reader_ = resp_reader();
+    replies_.clear();
+    phase_ = phase::idle;
+    start_fresh();
+    return true;
 }
 
 void node_session::on_written(const error_code& ec) {
@@ -87,6 +126,7 @@ void node_session::on_written(const error_code& ec) {
     std::fill(plan_.request.begin(), plan_.request.end(), '\0');
     if (phase_ != phase::exchanging) return;
     if (ec) {
+        if (reconnect_if_stale(ec)) return;
         finish(describe_transfer_error(ec));
         return;
     }
@@ -118,6 +158,7 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
         }
     }
     if (ec) {
+        if (reconnect_if_stale(ec)) return;
         finish(describe_transfer_error(ec));
         return;
     }
@@ -153,12 +194,18 @@ void node_session::finish(std::optional<std::string> failure) {
     if (phase_ == phase::done) return;
     phase_ = phase::done;
     deadline_.cancel();
-    error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
     std::fill(plan_.request.begin(), plan_.request.end(), '\0');
+    bool complete = !failure && replies_.size() == plan_.expected_replies;
     exchange_outcome outcome{std::move(replies_), std::move(failure), latency_ms_};
-    if (hooks_.on_done) hooks_.on_done(interpret_exchange(target_.address, plan_, outcome));
+    auto probe = interpret_exchange(target_.address, plan_, outcome);
+    // Kept only when the stream is exactly at a reply boundary and the node accepted us.
+    link_.open = complete && probe.reachable && socket_.is_open();
+    if (!link_.open) {
+        error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+    }
+    if (hooks_.on_done) hooks_.on_done(std::move(probe));
 }
 
 std::string node_session::timeout_message() const {

@@ -2,6 +2,12 @@
 // (probe_exchange.hpp), read the replies. One deadline covers all of it; when it fires the
 // socket is closed and the node is reported as timed out. The session only performs I/O:
 // what to send and what the replies mean are decided by probe_exchange.
+//
+// The socket is the node's link, which may outlive the session: a link left open by a
+// clean probe is used again by the next poll (no connect, no AUTH). If the server closed it
+// meanwhile (idle timeout, CLIENT KILL, restart), the first read or write fails before any
+// reply: the session reconnects at once, within the same deadline, so a closed idle link is
+// never reported as an unreachable node. Any other ending closes the link.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -31,11 +37,20 @@ struct session_hooks {
     std::function<void(node_probe)> on_done;
 };
 
+// A connection to one node, kept across polls by whoever owns it (cluster_poller).
+struct node_link {
+    explicit node_link(boost::asio::io_context& io) : socket(io) {}
+    boost::asio::ip::tcp::socket socket;
+    bool open = false;  // connected, authenticated, and every reply read: reusable
+    int connects = 0;   // connections made on this link (for the poller's count)
+};
+
 // Must outlive every handler it starts: keep it alive until io_context::run() returns.
 class node_session {
   public:
     node_session(boost::asio::io_context& io, std::shared_ptr<resolver_lifeline> lifeline,
-                 probe_target target, const poll_request& request, session_hooks hooks);
+                 probe_target target, const poll_request& request, node_link& link,
+                 session_hooks hooks);
     node_session(const node_session&) = delete;
     node_session& operator=(const node_session&) = delete;
 
@@ -50,6 +65,10 @@ class node_session {
         std::size_t max_reply_bytes;
     };
 
+    void start_fresh();
+    void send_request();
+    // A reused link the server closed: true when the session reconnected instead of failing.
+    bool reconnect_if_stale(const boost::system::error_code& ec);
     void on_deadline(const boost::system::error_code& ec);
     void on_resolved(const boost::system::error_code& ec, std::vector<tcp::endpoint> endpoints);
     void connect(const std::vector<tcp::endpoint>& endpoints);
@@ -63,11 +82,14 @@ class node_session {
 
     std::shared_ptr<resolver_lifeline> lifeline_;
     probe_target target_;
+    const poll_request& request_;
     probe_plan plan_;
     session_limits limits_;
     session_hooks hooks_;
     boost::asio::steady_timer deadline_;
-    tcp::socket socket_;
+    node_link& link_;
+    tcp::socket& socket_;
+    bool reusing_ = false;  // this exchange runs on a link a previous poll left open
     resp_reader reader_;
     std::vector<resp_value> replies_;
     std::unique_ptr<char[]> buffer_;  // uninitialised: read_some fills what it reports

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <deque>
+#include <map>
 #include <memory>
+#include <set>
+#include <utility>
 
 #include "probes/discovery.hpp"
 #include "probes/node_session.hpp"
@@ -12,13 +15,17 @@
 namespace warden::probes {
 namespace {
 
+// Every node's connection by address; a poll adds what it probes.
+using link_table = std::map<std::string, std::unique_ptr<node_link>>;
+
 // One poll: every session shares the caller's io_context, so all nodes run in parallel
 // and a node found in any view starts at once, costing at most one timeout more.
 class poll_round {
   public:
-    poll_round(boost::asio::io_context& io, const poll_request& request)
+    poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links)
         : io_(io),
           request_(request),
+          links_(links),
           lifeline_(std::make_shared<resolver_lifeline>(io)),
           discovery_(request.discover) {}
 
@@ -43,14 +50,17 @@ class poll_round {
                 [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
                 [this](node_probe probe) { probes_.push_back(std::move(probe)); },
             };
-            sessions_.push_back(
-                std::make_unique<node_session>(io_, lifeline_, std::move(target), request_, hooks));
+            auto& link = links_[target.address];
+            if (!link) link = std::make_unique<node_link>(io_);
+            sessions_.push_back(std::make_unique<node_session>(io_, lifeline_, std::move(target),
+                                                               request_, *link, hooks));
             sessions_.back()->start();
         }
     }
 
     boost::asio::io_context& io_;
     const poll_request& request_;
+    link_table& links_;
     std::shared_ptr<resolver_lifeline> lifeline_;
     discovery discovery_;
     std::vector<node_probe> probes_;
@@ -60,14 +70,62 @@ class poll_round {
 }  // namespace
 
 snapshot poll_cluster(const poll_request& request, std::stop_token stop) {
-    boost::asio::io_context io;
-    poll_round round(io, request);
-    // io_context::stop() is thread safe; handlers not yet run are destroyed with `io`,
-    // after the round's sessions (declared later, destroyed first).
-    std::stop_callback cancel(stop, [&io] { io.stop(); });
-    round.start();
-    io.run();
-    return round.take_snapshot();
+    cluster_poller once;
+    return once.poll(request, std::move(stop));
+}
+
+struct cluster_poller::state {
+    // Declared first, destroyed last: the links' sockets belong to it.
+    std::unique_ptr<boost::asio::io_context> io = std::make_unique<boost::asio::io_context>();
+    link_table links;
+
+    // Drops every link and the loop with whatever a cancelled poll left queued in it
+    // (handlers of sessions already destroyed are destroyed, never run).
+    void start_over() {
+        links.clear();
+        io = std::make_unique<boost::asio::io_context>();
+    }
+};
+
+cluster_poller::cluster_poller() : state_(std::make_unique<state>()) {}
+cluster_poller::~cluster_poller() {
+    state_->links.clear();  // sockets before their io_context
+}
+
+std::size_t cluster_poller::open_links() const {
+    std::size_t open = 0;
+    for (const auto& [address, link] : state_->links) open += link->open ? 1 : 0;
+    return open;
+}
+
+snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop) {
+    auto& io = *state_->io;
+    io.restart();
+    snapshot result;
+    {
+        poll_round round(io, request, state_->links);
+        // io_context::stop() is thread safe; what it leaves queued is dropped by start_over.
+        std::stop_callback cancel(stop, [&io] { io.stop(); });
+        round.start();
+        io.run();
+        result = round.take_snapshot();
+    }
+    if (stop.stop_requested()) {
+        state_->start_over();
+        return result;
+    }
+    // A node no longer probed (left the cluster, or not discovered this time): close it.
+    std::set<std::string> probed;
+    for (const auto& probe : result.nodes) probed.insert(probe.address);
+    for (auto it = state_->links.begin(); it != state_->links.end();) {
+        connections_made_ += std::exchange(it->second->connects, 0);
+        if (!probed.contains(it->first) || !it->second->open) {
+            it = state_->links.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return result;
 }
 
 }  // namespace warden::probes

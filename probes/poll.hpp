@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -32,5 +33,29 @@ struct poll_request {
 // A stop requested on `stop` ends the poll at once (the daemon shutting down or reloading
 // does not wait out a frozen node's timeout); the snapshot is then incomplete: discard it.
 snapshot poll_cluster(const poll_request& request, std::stop_token stop = {});
+
+// Polls one cluster again and again (the daemon's poll loop), keeping one connection per
+// node open across polls on one long-lived io_context: steady state makes no new
+// connection and sends no AUTH. A node's link is dropped when its probe fails or times out
+// (the next poll connects afresh) and when the node is no longer probed. Not thread safe:
+// one poller per poll loop. Polls never overlap.
+class cluster_poller {
+  public:
+    cluster_poller();
+    ~cluster_poller();
+    cluster_poller(const cluster_poller&) = delete;
+    cluster_poller& operator=(const cluster_poller&) = delete;
+
+    // As poll_cluster. After a stop the poller starts over (every link closed).
+    snapshot poll(const poll_request& request, std::stop_token stop = {});
+    // Connections made since the poller was created (reconnects included).
+    long long connections_made() const { return connections_made_; }
+    std::size_t open_links() const;
+
+  private:
+    struct state;
+    std::unique_ptr<state> state_;
+    long long connections_made_ = 0;
+};
 
 }  // namespace warden::probes

@@ -130,7 +130,7 @@ bool cluster_monitor::leadership_gained() const {
 
 void cluster_monitor::poll_once() {
     auto started = std::chrono::steady_clock::now();
-    auto observed = probes::poll_cluster(heal_target_.request, stopping_.get_token());
+    auto observed = poller_.poll(heal_target_.request, stopping_.get_token());
     if (stopping_.stop_requested()) return;  // cancelled midway: nothing to judge or publish
     observed.cluster_name = settings_.name;
     auto reading = executor::plan_for(analyze(observed, heal_target_.analysis), heal_target_);

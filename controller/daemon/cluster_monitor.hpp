@@ -18,6 +18,7 @@
 #include "controller/daemon/status_board.hpp"
 #include "controller/executor/heal_executor.hpp"
 #include "probes/completion.hpp"
+#include "probes/poll.hpp"
 
 namespace warden::daemon {
 
@@ -77,6 +78,7 @@ class cluster_monitor {
     std::thread thread_;
 
     executor::heal_target heal_target_;
+    probes::cluster_poller poller_;  // one connection per node, kept across polls
     action_rate_limit rate_limit_;
     std::string last_plan_text_;
     active_findings audit_active_;

@@ -246,6 +246,60 @@ class DaemonTest(unittest.TestCase):
         self.assertLess(elapsed, 1.0)
 
 
+class KeptConnectionsTest(unittest.TestCase):
+    """The daemon keeps one connection per node across polls, and a connection the server
+    closes between polls is re-opened without the node ever looking unreachable."""
+
+    POLL_MS = 200
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(masters=3, replicas=0, hosts=1).start()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="warden-kept-")
+        cls.daemon = Daemon(f"clusters:\n  - name: main\n    seeds: [{cls.cluster.seeds()[0]}]\n"
+                            f"    poll_interval: {cls.POLL_MS}ms\n    timeout: 1s\n"
+                            "    security_interval: 1h\n", cls.tmp.name)
+        wait_until(lambda: DaemonTest._up.__func__(cls) and
+                   metric(cls.daemon.metrics(), "redis_warden_voting_masters", cluster="main")
+                   == [3.0], 15, "first poll published")
+        time.sleep(1)  # past the first audit's connections
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.cluster.stop()
+        cls.tmp.cleanup()
+
+    def connections_received(self) -> list[int]:
+        return [int(self.cluster.info(n, "stats")["total_connections_received"])
+                for n in self.cluster.members()]
+
+    def test_1_steady_polls_open_no_new_connection(self):
+        before = self.connections_received()
+        polls = 15
+        time.sleep(polls * self.POLL_MS / 1000)
+        after = self.connections_received()
+        opened = [b - a for a, b in zip(before, after)]
+        print(f"\n  new connections per node over {polls} polls: {opened}")
+        # One new connection per node per poll without kept links; allow one reconnect.
+        self.assertTrue(all(n <= 1 for n in opened), opened)
+
+    def test_2_a_killed_connection_is_reopened_without_a_false_unreachable(self):
+        for node in self.cluster.members():
+            # Every normal client but the harness' own: warden's kept link among them.
+            self.cluster.redis(node).execute_command("CLIENT", "KILL", "TYPE", "normal",
+                                                     "SKIPME", "yes")
+        deadline = time.monotonic() + 10 * self.POLL_MS / 1000
+        while time.monotonic() < deadline:
+            text = self.daemon.metrics()
+            self.assertEqual(metric(text, "redis_warden_node_up", cluster="main"), [1.0] * 3, text)
+            time.sleep(0.05)
+        self.assertNotIn("finding=node_unreachable", self.daemon.log_text())
+        before = self.connections_received()
+        time.sleep(5 * self.POLL_MS / 1000)
+        self.assertTrue(all(b - a <= 1 for a, b in zip(before, self.connections_received())))
+
+
 class FrozenNodeTest(unittest.TestCase):
     """A poll waiting on a frozen node (SIGSTOP) with a long timeout: a reload and a shutdown
     cancel it rather than wait it out, and /metrics keeps answering meanwhile."""

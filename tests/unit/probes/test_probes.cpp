@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -299,4 +301,72 @@ TEST_CASE("a peer that sends more than the reply cap is cut off" * doctest::test
     const auto& node = only_node(result);
     CHECK_FALSE(node.reachable);
     CHECK(node.error == "replies too large (over 1 MiB)");
+}
+
+TEST_SUITE("kept connections") {
+    // A node with a password: counts its AUTHs; can hang up after answering INFO.
+    struct counting_node {
+        std::atomic<int> auths{0};
+        std::atomic<bool> hang_up_after_info{false};
+        std::string view;
+        fake_redis server;
+        explicit counting_node(std::string cluster_nodes)
+            : view(std::move(cluster_nodes)),
+              server([this](const std::vector<std::string>& command) {
+                  if (!command.empty() && command[0] == "AUTH") {
+                      ++auths;
+                      return fake_reply{"+OK\r\n"};
+                  }
+                  auto reply = cluster_node(view)(command);
+                  if (command.size() == 2 && command[0] == "INFO") {
+                      reply.close_after = hang_up_after_info.load();
+                  }
+                  return reply;
+              }) {}
+    };
+
+    TEST_CASE("a poller authenticates once and reuses the connection on the next polls") {
+        counting_node node("");
+        node.view = view_line('a', node.server.address(), "myself,master");
+        cluster_poller poller;
+        auto request = request_for({node.server.address()}, 1000ms, {std::nullopt, "pw"});
+        for (int poll = 0; poll < 3; ++poll) {
+            auto result = poller.poll(request);
+            CHECK(only_node(result).reachable);
+        }
+        CHECK(node.auths == 1);
+        CHECK(poller.connections_made() == 1);
+        CHECK(poller.open_links() == 1);
+    }
+
+    TEST_CASE("a connection the server closed between polls is reopened in the same poll") {
+        counting_node node("");
+        node.view = view_line('a', node.server.address(), "myself,master");
+        node.hang_up_after_info = true;  // every connection is closed after its first probe
+        cluster_poller poller;
+        auto request = request_for({node.server.address()}, 1000ms, {std::nullopt, "pw"});
+        for (int poll = 0; poll < 3; ++poll) {
+            auto result = poller.poll(request);
+            const auto& probe = only_node(result);
+            CHECK_MESSAGE(probe.reachable, probe.error);
+        }
+        CHECK(node.auths == 3);  // a fresh connection, with AUTH, each time
+        CHECK(poller.connections_made() == 3);
+    }
+
+    TEST_CASE("a failed probe drops the link and a stopped poll starts over") {
+        fake_redis locked(always("-NOAUTH Authentication required.\r\n"));
+        cluster_poller poller;
+        auto first = poller.poll(request_for({locked.address()}));
+        CHECK_FALSE(only_node(first).reachable);
+        CHECK(poller.open_links() == 0);
+        fake_redis quiet(silent());
+        std::stop_source stop;
+        stop.request_stop();
+        auto cancelled = poller.poll(request_for({quiet.address()}, 5000ms), stop.get_token());
+        CHECK(poller.open_links() == 0);
+        counting_node node("");
+        node.view = view_line('a', node.server.address(), "myself,master");
+        CHECK(only_node(poller.poll(request_for({node.server.address()}))).reachable);
+    }
 }
