@@ -111,20 +111,24 @@ constexpr known_flag known_flags[] = {
 };
 
 // A flag this code does not know is a newer server's: kept as printed, so the line still
-// parses. Only an empty or unprintable name makes the field unreadable.
-result<node_flags> parse_flags(std::string_view text) {
+// parses. Only an empty or unprintable name makes the field unreadable. `printed` (when
+// given) receives every name as printed, in order.
+result<node_flags> parse_flags(std::string_view text, std::vector<std::string>* printed = nullptr) {
     node_flags flags;
-    for (auto name : split(text, ',')) {
+    bool readable = for_each_piece(text, ',', [&](std::string_view name) {
         auto known = std::find_if(std::begin(known_flags), std::end(known_flags),
                                   [name](const known_flag& flag) { return flag.name == name; });
         if (known != std::end(known_flags)) {
             flags.*(known->member) = true;
         } else if (name.empty() || !is_printable(name)) {
-            return error{fmt::format("bad flags '{}'", text)};
+            return false;
         } else if (name != "noflags") {
             flags.unknown.emplace_back(name);
         }
-    }
+        if (printed != nullptr) printed->emplace_back(name);
+        return true;
+    });
+    if (!readable) return error{fmt::format("bad flags '{}'", text)};
     return flags;
 }
 
@@ -237,10 +241,9 @@ result<node_line> parse_cluster_nodes_line(std::string_view line) {
     auto address = parse_address(fields[field_address]);
     if (!address) return address.failure();
     node.address = std::move(*address);
-    auto flags = parse_flags(fields[field_flags]);
+    auto flags = parse_flags(fields[field_flags], &node.flag_names);
     if (!flags) return flags.failure();
     node.flags = std::move(*flags);
-    for (auto name : split(fields[field_flags], ',')) node.flag_names.emplace_back(name);
     auto master = fields[field_master];
     if (master != "-") {
         if (!is_node_id(master)) return error{fmt::format("bad master id '{}'", master)};

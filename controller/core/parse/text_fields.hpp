@@ -11,6 +11,19 @@ namespace warden {
 // Splits on every separator; keeps empty pieces (so "a,,b" has three).
 std::vector<std::string_view> split(std::string_view text, char separator);
 
+// Calls visit(piece) for every piece split() would return, in order, without allocating;
+// stops early (and returns false) when visit returns false.
+template <typename Visit>
+bool for_each_piece(std::string_view text, char separator, Visit visit) {
+    std::size_t start = 0;
+    while (true) {
+        auto end = text.find(separator, start);
+        if (end == std::string_view::npos) return visit(text.substr(start));
+        if (!visit(text.substr(start, end - start))) return false;
+        start = end + 1;
+    }
+}
+
 // Splits on runs of spaces; no empty pieces.
 std::vector<std::string_view> split_spaces(std::string_view text);
 

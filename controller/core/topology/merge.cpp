@@ -52,7 +52,7 @@ class topology_builder {
     void fold_view(const cluster_view& view, const node_probe& probe);
     void note_unknown(const node_line& line);
     void fold_line(const node_line& line, const node_probe& probe);
-    void fold_slots(const node_line& line, bool own_line);
+    void fold_slots(const node_line& line, std::int32_t owner, bool own_line);
     void add_disagreements(topology& merged) const;
     cluster_node make_node(const node_evidence& evidence) const;
     void attach_probes(topology& merged, bool offline) const;
@@ -129,7 +129,8 @@ void topology_builder::note_unknown(const node_line& line) {
 }
 
 void topology_builder::fold_line(const node_line& line, const node_probe& probe) {
-    auto& evidence = evidence_[intern(line.id)];
+    auto owner = intern(line.id);
+    auto& evidence = evidence_[owner];
     bool own_line = line.flags.myself;
     ++evidence.views_listing;
     if (!own_line && line.flags.pfail) ++evidence.views_pfail;
@@ -147,11 +148,10 @@ void topology_builder::fold_line(const node_line& line, const node_probe& probe)
                (evidence.views_listing == 1 || line.config_epoch > evidence.line.config_epoch)) {
         evidence.line = line;
     }
-    fold_slots(line, own_line);
+    fold_slots(line, owner, own_line);
 }
 
-void topology_builder::fold_slots(const node_line& line, bool own_line) {
-    auto owner = ids_.at(line.id);
+void topology_builder::fold_slots(const node_line& line, std::int32_t owner, bool own_line) {
     for (const auto& range : line.slots) {
         for (int slot = range.first; slot <= range.last; ++slot) {
             auto& claim = slots_[slot];
