@@ -34,6 +34,7 @@ struct slot_evidence {
     std::uint64_t owner_epoch = 0;
     std::int32_t self_claim = -1;  // interned id of a node claiming it in its own line
     int views_assigning = 0;
+    int last_view = -1;  // the view that last counted in views_assigning (once per view)
     bool owners_differ = false;
     bool claimed_twice = false;
 };
@@ -104,17 +105,10 @@ void topology_builder::add_probe(const node_probe& probe, bool offline) {
 void topology_builder::fold_view(const cluster_view& view, const node_probe& probe) {
     ++views_;
     const node_line& myself = *view.myself();
-    std::vector<bool> assigned(slot_count, false);
     for (const auto& line : view.nodes) {
         note_unknown(line);
         if (line.flags.handshake) continue;  // temporary ids of nodes still being met
         fold_line(line, probe);
-        for (const auto& range : line.slots) {
-            for (int slot = range.first; slot <= range.last; ++slot) assigned[slot] = true;
-        }
-    }
-    for (int slot = 0; slot < slot_count; ++slot) {
-        if (assigned[slot]) ++slots_[slot].views_assigning;
     }
     for (const auto& open : myself.open_slots) {
         open_slots_.push_back({open.slot, myself.id, open});
@@ -155,6 +149,12 @@ void topology_builder::fold_slots(const node_line& line, std::int32_t owner, boo
     for (const auto& range : line.slots) {
         for (int slot = range.first; slot <= range.last; ++slot) {
             auto& claim = slots_[slot];
+            // One pass per slot of a view does all its accounting: 16,384 slots per view
+            // add up at 1,000 views.
+            if (claim.last_view != views_) {
+                claim.last_view = views_;
+                ++claim.views_assigning;
+            }
             if (claim.owner >= 0 && claim.owner != owner) claim.owners_differ = true;
             if (claim.owner < 0 || line.config_epoch > claim.owner_epoch) {
                 claim.owner = owner;
