@@ -10,6 +10,7 @@
 #include "controller/core/parse/endpoint.hpp"
 #include "controller/core/parse/text_fields.hpp"
 #include "controller/core/planner/heal_checks.hpp"
+#include "controller/core/planner/heal_step.hpp"
 #include "controller/executor/fast_sync.hpp"
 #include "probes/connection.hpp"
 #include "probes/probe_exchange.hpp"
@@ -290,7 +291,7 @@ cluster_reading read_cluster(const heal_target& target) {
 cluster_reading plan_for(check_report report, const heal_target& target) {
     cluster_reading reading;
     reading.report = std::move(report);
-    if (target.takeover && reading.report.health.quorum.margin < 0) {
+    if (plans_takeover(target.takeover, reading.report.health)) {
         // Replica moves cannot help while no failover can happen; only takeovers can.
         auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())

@@ -2,15 +2,34 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "probes/connection.hpp"
 
 namespace warden::executor {
 namespace {
 
-result<void> choose_method(slot_move& move, const mover_settings& settings) {
-    auto source = read_server_version(move.source_address, settings);
+// Each master's INFO server read once per survey (three moves to one new master: one read).
+class version_cache {
+  public:
+    explicit version_cache(const mover_settings& settings) : settings_(settings) {}
+    result<std::optional<server_version>> of(const std::string& address) {
+        if (auto known = versions_.find(address); known != versions_.end()) return known->second;
+        auto read = read_server_version(address, settings_);
+        if (read) versions_.emplace(address, *read);
+        return read;
+    }
+
+  private:
+    const mover_settings& settings_;
+    std::map<std::string, std::optional<server_version>> versions_;
+};
+
+result<void> choose_method(slot_move& move, const mover_settings& settings,
+                           version_cache& versions) {
+    auto source = versions.of(move.source_address);
     if (!source) return source.failure();
-    auto target = read_server_version(move.target_address, settings);
+    auto target = versions.of(move.target_address);
     if (!target) return target.failure();
     if (auto refusal = payload_refusal(*source, *target)) {
         return error{
@@ -43,8 +62,9 @@ void count_keys(slot_move& move, const mover_settings& settings) {
 }  // namespace
 
 result<void> survey_moves(rebalance_plan& plan, const mover_settings& settings) {
+    version_cache versions(settings);
     for (auto& move : plan.moves) {
-        if (auto chosen = choose_method(move, settings); !chosen) return chosen;
+        if (auto chosen = choose_method(move, settings, versions); !chosen) return chosen;
         count_keys(move, settings);
     }
     return {};

@@ -107,4 +107,14 @@ TEST_SUITE("heal step") {
         CHECK_FALSE(is_takeover_plan(cover("m1")));
         CHECK_FALSE(is_takeover_plan({}));
     }
+
+    TEST_CASE("takeover planning only when allowed and quorum is lost") {
+        assessment lost;
+        lost.quorum.margin = -1;
+        assessment kept;
+        kept.quorum.margin = 0;
+        CHECK(plans_takeover(true, lost));
+        CHECK_FALSE(plans_takeover(false, lost));
+        CHECK_FALSE(plans_takeover(true, kept));
+    }
 }

@@ -45,4 +45,8 @@ std::string blocker_for(const heal_plan& plan, const topology& cluster, const as
     return is_takeover_plan(plan) ? takeover_blocker(cluster) : acting_blocker(cluster, health);
 }
 
+bool plans_takeover(bool takeover_allowed, const assessment& health) {
+    return takeover_allowed && health.quorum.margin < 0;
+}
+
 }  // namespace warden

@@ -53,4 +53,9 @@ bool grace_elapsed(const heal_action& action, const active_findings& active,
 std::string blocker_for(const heal_plan& plan, const topology& cluster, const assessment& health);
 bool is_takeover_plan(const heal_plan& plan);
 
+// Which planner answers: with quorum lost no failover can happen and replica moves cannot
+// help, so a cluster that allows takeovers (heal.takeover) gets plan_takeover; every other
+// case gets plan_heal (which then reports the lost quorum as unmet).
+bool plans_takeover(bool takeover_allowed, const assessment& health);
+
 }  // namespace warden
