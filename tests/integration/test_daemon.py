@@ -106,6 +106,13 @@ class Daemon:
         with open(self.log.name) as f:
             return f.read()
 
+    def terminate(self) -> tuple[int, float]:
+        """SIGTERM; the exit code and the seconds it took to exit."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(5)
+        return rc, time.monotonic() - started
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -238,10 +245,7 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(self.daemon.get("/healthz")[0], 200)
 
     def test_9_sigterm_exits_zero_within_one_second(self):
-        started = time.monotonic()
-        self.daemon.proc.send_signal(signal.SIGTERM)
-        rc = self.daemon.proc.wait(5)
-        elapsed = time.monotonic() - started
+        rc, elapsed = self.daemon.terminate()
         self.assertEqual(rc, 0)
         self.assertLess(elapsed, 1.0)
 
@@ -339,10 +343,7 @@ class FrozenNodeTest(unittest.TestCase):
 
     def test_2_sigterm_cancels_the_poll_and_exits_cleanly(self):
         time.sleep(2 * POLL_MS / 1000)  # the reloaded monitor is waiting on the frozen node
-        started = time.monotonic()
-        self.daemon.proc.send_signal(signal.SIGTERM)
-        rc = self.daemon.proc.wait(5)
-        elapsed = time.monotonic() - started
+        rc, elapsed = self.daemon.terminate()
         self.assertEqual(rc, 0)
         self.assertLess(elapsed, 1.0)
         # Cancelled, not abandoned: the process ran its destructors.

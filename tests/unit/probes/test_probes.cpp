@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -308,26 +309,35 @@ TEST_SUITE("kept connections") {
     struct counting_node {
         std::atomic<int> auths{0};
         std::atomic<bool> hang_up_after_info{false};
+        std::mutex view_mutex;  // the view names the server's port: set after it listens
         std::string view;
         fake_redis server;
-        explicit counting_node(std::string cluster_nodes)
-            : view(std::move(cluster_nodes)),
-              server([this](const std::vector<std::string>& command) {
+        counting_node()
+            : server([this](const std::vector<std::string>& command) {
                   if (!command.empty() && command[0] == "AUTH") {
                       ++auths;
                       return fake_reply{"+OK\r\n"};
                   }
-                  auto reply = cluster_node(view)(command);
+                  std::string current;
+                  {
+                      std::lock_guard lock(view_mutex);
+                      current = view;
+                  }
+                  auto reply = cluster_node(current)(command);
                   if (command.size() == 2 && command[0] == "INFO") {
                       reply.close_after = hang_up_after_info.load();
                   }
                   return reply;
               }) {}
+        void set_view(std::string text) {
+            std::lock_guard lock(view_mutex);
+            view = std::move(text);
+        }
     };
 
     TEST_CASE("a poller authenticates once and reuses the connection on the next polls") {
-        counting_node node("");
-        node.view = view_line('a', node.server.address(), "myself,master");
+        counting_node node;
+        node.set_view(view_line('a', node.server.address(), "myself,master"));
         cluster_poller poller;
         auto request = request_for({node.server.address()}, 1000ms, {std::nullopt, "pw"});
         for (int poll = 0; poll < 3; ++poll) {
@@ -340,8 +350,8 @@ TEST_SUITE("kept connections") {
     }
 
     TEST_CASE("a connection the server closed between polls is reopened in the same poll") {
-        counting_node node("");
-        node.view = view_line('a', node.server.address(), "myself,master");
+        counting_node node;
+        node.set_view(view_line('a', node.server.address(), "myself,master"));
         node.hang_up_after_info = true;  // every connection is closed after its first probe
         cluster_poller poller;
         auto request = request_for({node.server.address()}, 1000ms, {std::nullopt, "pw"});
@@ -364,9 +374,10 @@ TEST_SUITE("kept connections") {
         std::stop_source stop;
         stop.request_stop();
         auto cancelled = poller.poll(request_for({quiet.address()}, 5000ms), stop.get_token());
+        CHECK(cancelled.nodes.empty());  // cancelled before any answer: nothing to judge
         CHECK(poller.open_links() == 0);
-        counting_node node("");
-        node.view = view_line('a', node.server.address(), "myself,master");
+        counting_node node;
+        node.set_view(view_line('a', node.server.address(), "myself,master"));
         CHECK(only_node(poller.poll(request_for({node.server.address()}))).reachable);
     }
 }
