@@ -390,6 +390,31 @@ class FastSyncTest(WardenTestCase):
         self.assertIn("heal.fast_sync is off", run.out)
         self.assertEqual(sync_delay(c, b), "5")
 
+    def test_a_move_that_fails_after_lowering_puts_the_delay_back(self):
+        c = self.cluster(spares=1, password="admin-Secret-1",
+                         extra_config=NO_NATIVE_MIGRATION + DEFAULT_SYNC_DELAY)
+        a, b, _ = c.masters()
+        meet(c, c.spares()[0], replica_of=a)
+        # May lower the delay (CONFIG) but not move the replica: the move fails half-way.
+        for n in c.members():
+            c.redis(n).execute_command("ACL", "SETUSER", "mover", "on", ">mover-Secret-3", "~*",
+                                       "&*", "+@all", "-cluster|replicate")
+        c.kill(c.replicas_of(b)[0])
+        orphan_detected(c, b)
+        before = shape(c)
+        with tempfile.TemporaryDirectory(prefix="warden-state-") as state:
+            env = dict(c.cli_env(), REDISCLI_AUTH="mover-Secret-3")
+            run = run_warden("heal", "--seed", a.address, "--user", "mover", "--yes",
+                             "--state-dir", state, env=env, limit=60)
+            self.assertNoCrash(run)
+            self.assertExit(run, 1)
+            self.assertIn("repl-diskless-sync-delay 5 -> 0", run.out, run.describe())
+            self.assertIn("may not run CLUSTER REPLICATE (NOPERM", run.out)
+            self.assertIn(f"repl-diskless-sync-delay 5 put back on {b.address}", run.out)
+            self.assertEqual(read_json(os.path.join(state, "fast-sync-ledger.json")), [])
+        self.assertEqual(sync_delay(c, b), "5")
+        self.assertEqual(shape(c), before)
+
     def test_a_restarted_daemon_puts_back_what_a_stopped_warden_left(self):
         c = self.cluster(replicas=0, hosts=1, extra_config=DEFAULT_SYNC_DELAY)
         left, moved, changed = c.masters()
