@@ -222,4 +222,10 @@ bool is_permission_error(const resp_value& reply) {
            (reply.text.starts_with("NOPERM") || reply.text.starts_with("NOAUTH"));
 }
 
+std::optional<std::string> config_get_value(const resp_value& reply) {
+    if (reply.type != resp_type::array || reply.elements.size() != 2) return std::nullopt;
+    if (reply.elements[1].type != resp_type::string) return std::nullopt;
+    return reply.elements[1].text;
+}
+
 }  // namespace warden::probes

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,9 @@ class redis_connection {
 
 // "ERR unknown command" -> true when an error reply says the user lacks the right to run it.
 bool is_permission_error(const resp_value& reply);
+
+// The value in a reply to CONFIG GET of one parameter (its name, then its value); unset
+// for anything else (an error, or an empty array: a parameter the version does not have).
+std::optional<std::string> config_get_value(const resp_value& reply);
 
 }  // namespace warden::probes

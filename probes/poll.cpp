@@ -88,9 +88,7 @@ struct cluster_poller::state {
 };
 
 cluster_poller::cluster_poller() : state_(std::make_unique<state>()) {}
-cluster_poller::~cluster_poller() {
-    state_->links.clear();  // sockets before their io_context
-}
+cluster_poller::~cluster_poller() = default;  // state: links (sockets) before their io
 
 std::size_t cluster_poller::open_links() const {
     std::size_t open = 0;

@@ -119,7 +119,7 @@ int heal_cluster(const cluster_target& cluster, const heal_options& options) {
     }
     // What an earlier run (or a stopped daemon) left lowered by fast sync goes back first.
     for (const auto& note : executor::restore_pending(
-             target.state_dir, cluster.name, target.request.auth, target.request.timeout, false)) {
+             target.state_dir, cluster.name, target.request.auth, target.request.timeout)) {
         std::printf("   %s\n", note.text.c_str());
     }
     int open_code = exit_ok;

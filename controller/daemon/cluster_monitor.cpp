@@ -157,7 +157,7 @@ void cluster_monitor::put_back_sync_delays() {
     std::set<std::string> still_kept;
     for (const auto& note :
          executor::restore_pending(settings_.heal.state_dir, settings_.name,
-                                   heal_target_.request.auth, settings_.timeout, false)) {
+                                   heal_target_.request.auth, settings_.timeout)) {
         if (!note.kept) {
             spdlog::info("cluster={} {}", settings_.name, note.text);
             continue;

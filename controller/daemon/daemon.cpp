@@ -203,7 +203,8 @@ class daemon_process {
             bool reloaded = reload();
             boost::asio::post(io_, [this, reloaded] {
                 if (reloaded) sd_notify_ready_again_ = true;
-                if (reload_again_ && !stopping_) start_reload();
+                // Never after a stop: stop() ends the loop, so this handler does not run.
+                if (reload_again_) start_reload();
             });
         });
     }
@@ -236,7 +237,6 @@ class daemon_process {
     void stop(int signal_number) {
         spdlog::info("signal {}: stopping", signal_number);
         notify_stopping();
-        stopping_ = true;
         monitors_.close();  // polls in flight are cancelled; an action ends its current step
         // Never hold exit for more than about a second (the unit's stop timeout is 5 s).
         auto deadline = std::chrono::steady_clock::now() + 700ms;
@@ -305,7 +305,6 @@ class daemon_process {
     // Touched on the io thread only (the reload thread posts back to it).
     std::shared_ptr<probes::completion> reload_done_;
     bool reload_again_ = false;
-    bool stopping_ = false;
     bool ready_ = false;
     bool sd_notify_ready_again_ = false;
     std::optional<std::chrono::microseconds> watchdog_ = watchdog_interval();

@@ -33,13 +33,6 @@ double unix_seconds_now() {
         .count();
 }
 
-// CONFIG GET name -> "value" (an array of name and value); unset for anything else.
-std::optional<std::string> config_value(const resp_value& reply) {
-    if (reply.type != resp_type::array || reply.elements.size() != 2) return std::nullopt;
-    if (reply.elements[1].type != resp_type::string) return std::nullopt;
-    return reply.elements[1].text;
-}
-
 std::optional<std::string> text_of(const resp_value& reply) {
     if (reply.type != resp_type::string) return std::nullopt;
     return reply.text;
@@ -92,8 +85,8 @@ result<master_answer> ask_master(probes::redis_connection& connection) {
     if (!replies) return replies.failure();
     master_answer answer;
     answer.node_id = text_of((*replies)[0]);
-    answer.settings.diskless_sync = config_value((*replies)[1]);
-    answer.settings.delay_seconds = config_value((*replies)[2]);
+    answer.settings.diskless_sync = probes::config_get_value((*replies)[1]);
+    answer.settings.delay_seconds = probes::config_get_value((*replies)[2]);
     return answer;
 }
 
@@ -264,13 +257,14 @@ restore_note sync_delay_override::restore() {
 
 std::vector<restore_note> restore_pending(const std::string& state_dir, const std::string& cluster,
                                           const probes::credentials& auth,
-                                          std::chrono::milliseconds timeout, bool acting) {
+                                          std::chrono::milliseconds timeout) {
     sync_ledger ledger(state_dir);
     auto records = ledger.read();
     if (!records) return {{true, fmt::format("fast sync: {}", records.failure().message)}};
     std::vector<restore_note> lines;
     auto owner = this_process_owner();
     for (const auto& record : *records) {
+        bool acting = false;  // the caller's promise: none of our actions is in flight
         if (!restore_due(record, cluster, owner, acting, owner_alive(record.owner))) continue;
         lines.push_back(put_back(record, auth, timeout, ledger));
     }

@@ -77,10 +77,11 @@ class sync_delay_override {
     std::optional<pending_restore> record_;
 };
 
-// Puts back every due record of `cluster` (DESIGN.md: restore_due): what a finished move
-// failed to restore, or what a stopped warden left. One line per record handled.
+// Puts back every due record of `cluster` (restore_due): what a finished move failed to
+// restore, or what a stopped warden left. Call it only while none of this process's actions
+// on the cluster is in flight (their records are still needed). One line per record handled.
 std::vector<restore_note> restore_pending(const std::string& state_dir, const std::string& cluster,
                                           const probes::credentials& auth,
-                                          std::chrono::milliseconds timeout, bool acting);
+                                          std::chrono::milliseconds timeout);
 
 }  // namespace warden::executor

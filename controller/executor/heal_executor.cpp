@@ -204,8 +204,8 @@ std::chrono::milliseconds takeover_delay(const check_report& report, const heal_
         auto connection = connect(node.address, target);
         if (!connection) continue;
         auto reply = connection->call({"CONFIG", "GET", "cluster-node-timeout"});
-        if (reply && reply->type == resp_type::array && reply->elements.size() == 2) {
-            if (auto value = parse_integer<std::int64_t>(reply->elements[1].text)) {
+        if (auto text = reply ? probes::config_get_value(*reply) : std::nullopt) {
+            if (auto value = parse_integer<std::int64_t>(*text)) {
                 return 3 * std::chrono::milliseconds(*value);
             }
         }
