@@ -50,18 +50,18 @@ void note_unknown(const topology& cluster) {
     }
 }
 
-int report_on(const snapshot& observed, const analysis_policy& policy, const std::string& format) {
-    auto report = analyze(observed, policy);
+// `why_unknown` says why nothing answered, when nothing did.
+int report_on(const check_report& report, const std::string& format,
+              const std::string& why_unknown) {
     note_unknown(report.cluster_topology);
     if (report.health.status != severity::unknown) {
         std::fputs(render(report, format).c_str(), stdout);
         return static_cast<int>(report.health.status);
     }
-    auto reason = nothing_reachable(observed);
-    std::fprintf(stderr, "redis-warden check: %s: no node reachable: %s\n",
-                 observed.cluster_name.c_str(), reason.c_str());
+    std::fprintf(stderr, "redis-warden check: %s: no node reachable: %s\n", report.cluster.c_str(),
+                 why_unknown.c_str());
     if (format == "json") std::fputs(render(report, format).c_str(), stdout);
-    if (format == "nagios") std::printf("REDIS CLUSTER UNKNOWN - %s\n", reason.c_str());
+    if (format == "nagios") std::printf("REDIS CLUSTER UNKNOWN - %s\n", why_unknown.c_str());
     return exit_check_unknown;
 }
 
@@ -90,10 +90,13 @@ int run_check(const check_options& options) {
     if (!options.from_files.empty()) {
         auto policy = policy_from_flags(options);
         if (!policy) return fail("check", exit_check_unknown, policy.failure().message);
-        auto saved = load_saved_views(options.from_files);
-        if (!saved) return fail("check", exit_check_unknown, saved.failure().message);
-        saved->cluster_name = options.cluster_name.empty() ? "offline" : options.cluster_name;
-        return report_on(*saved, *policy, format);
+        topology_merger merger(policy->topology, true);
+        if (auto folded = fold_saved_views(options.from_files, merger); !folded) {
+            return fail("check", exit_check_unknown, folded.failure().message);
+        }
+        auto name = options.cluster_name.empty() ? std::string("offline") : options.cluster_name;
+        return report_on(analyze(name, std::move(merger), *policy), format,
+                         "no usable CLUSTER NODES file");
     }
     auto targets = resolve_targets(options);
     if (!targets) return fail("check", exit_check_unknown, targets.failure().message);
@@ -101,7 +104,8 @@ int run_check(const check_options& options) {
     for (const auto& target : *targets) {
         auto observed = probes::poll_cluster(target.request);
         observed.cluster_name = target.name;
-        worst = std::max(worst, report_on(observed, target.policy, format));
+        worst = std::max(worst, report_on(analyze(observed, target.policy), format,
+                                          nothing_reachable(observed)));
     }
     return worst;
 }

@@ -2,58 +2,54 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-
-#include "controller/core/parse/cluster_nodes.hpp"
+#include <memory>
 
 namespace warden::cli {
 namespace {
 
 constexpr std::size_t max_file_bytes = 64 << 20;
 
-result<std::string> read_file(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) return error{fmt::format("cannot read '{}': {}", path, std::strerror(errno))};
-    std::ostringstream content;
-    content << file.rdbuf();
-    if (file.bad()) return error{fmt::format("cannot read '{}': {}", path, std::strerror(errno))};
-    auto text = content.str();
-    if (text.size() > max_file_bytes) return error{fmt::format("'{}' is larger than 64 MiB", path)};
-    return text;
+struct file_closer {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+// Reads the whole file into `text`, reusing its capacity from file to file.
+result<void> read_file(const std::string& path, std::string& text) {
+    auto cannot_read = [&path] {
+        return error{fmt::format("cannot read '{}': {}", path, std::strerror(errno))};
+    };
+    std::unique_ptr<std::FILE, file_closer> file(std::fopen(path.c_str(), "rb"));
+    if (!file) return cannot_read();
+    text.clear();
+    char chunk[1 << 16];
+    while (auto got = std::fread(chunk, 1, sizeof chunk, file.get())) {
+        text.append(chunk, got);
+        if (text.size() > max_file_bytes) {
+            return error{fmt::format("'{}' is larger than 64 MiB", path)};
+        }
+    }
+    if (std::ferror(file.get())) return cannot_read();
+    return {};
 }
 
 }  // namespace
 
-result<snapshot> load_saved_views(const std::vector<std::string>& files) {
-    snapshot saved;
-    saved.offline = true;
+result<void> fold_saved_views(const std::vector<std::string>& files, topology_merger& merger) {
+    node_probe probe;
+    probe.reachable = true;
     for (const auto& path : files) {
-        auto text = read_file(path);
-        if (!text) return text.failure();
-        auto view = parse_cluster_nodes(*text);
-        if (!view) return error{fmt::format("'{}': {}", path, view.failure().message)};
-        const auto* myself = view->myself();
-        if (myself == nullptr) {
-            return error{
-                fmt::format("'{}': no 'myself' line, so whose view it is is unknown "
-                            "(save the output of CLUSTER NODES unedited)",
-                            path)};
+        if (auto read = read_file(path, probe.cluster_nodes); !read) return read;
+        // Named by its file: a node that has not learned its own IP prints ":port", and then
+        // the file is all there is to call it by. Otherwise the myself line names it.
+        probe.address = path;
+        if (auto folded = merger.add(probe); !folded) {
+            return error{fmt::format("'{}': {}", path, folded.failure().message)};
         }
-        node_probe probe;
-        probe.address = myself->address.host.empty()
-                            ? path
-                            : format_address(myself->address.host, myself->address.port);
-        probe.reachable = true;
-        probe.cluster_nodes = std::move(*text);
-        saved.nodes.push_back(std::move(probe));
     }
-    std::sort(saved.nodes.begin(), saved.nodes.end(),
-              [](const node_probe& a, const node_probe& b) { return a.address < b.address; });
-    return saved;
+    return {};
 }
 
 }  // namespace warden::cli

@@ -123,3 +123,74 @@ TEST_CASE("an unparsable view is recorded, not silently dropped") {
     }
     CHECK(found);
 }
+
+// The merger parses a line in full only when its bytes, but for ping-sent and pong-recv,
+// differ from the line an earlier view printed for that node. These change one line of the
+// last view folded (views fold in address order), whose other lines all repeat.
+namespace {
+const std::string master_21102 = "e9e1e695c08c8223bd13a3f546a8cbbca9e2fd70";
+const std::string line_21102_head =
+    "e9e1e695c08c8223bd13a3f546a8cbbca9e2fd70 127.0.0.3:21102@31102 master - ";
+
+void edit_last_view_line_21102(snapshot& observed, std::string_view from, std::string_view to) {
+    auto& text = testing::probe_at(observed, "127.0.0.3:21105").cluster_nodes;
+    auto line = text.find(line_21102_head);
+    REQUIRE(line != std::string::npos);
+    auto at = text.find(from, line);
+    REQUIRE(at < text.find('\n', line));
+    text.replace(at, from.size(), to);
+}
+}  // namespace
+
+TEST_CASE("a line that differs from the earlier views' only in its flags is read afresh") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    edit_last_view_line_21102(observed, " master - ", " master,fail? - ");
+    auto cluster = merge(observed);
+    const auto* node = cluster.find(master_21102);
+    REQUIRE(node != nullptr);
+    CHECK(node->views_pfail == 1);
+    CHECK(std::find(node->flags.begin(), node->flags.end(), "fail?") != node->flags.end());
+}
+
+TEST_CASE("every view's pong counts, also on lines that otherwise repeat") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    auto before = merge(observed).find(master_21102)->last_pong_ms;
+    edit_last_view_line_21102(observed, " 0 17955", " 0 27955");
+    auto after = merge(observed).find(master_21102)->last_pong_ms;
+    CHECK(after > before);
+    CHECK(after / 1'000'000'000'000 == 2);
+}
+
+TEST_CASE("a repeated line with a malformed ping-sent makes its view unparsable") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    edit_last_view_line_21102(observed, " master - 0 ", " master - x ");
+    auto cluster = merge(observed);
+    CHECK(cluster.views == 5);
+    REQUIRE_FALSE(cluster.disagreements.empty());
+    CHECK(cluster.disagreements.back().kind == disagreement_kind::unparsable_view);
+    CHECK(cluster.disagreements.back().detail.find("bad ping-sent 'x'") != std::string::npos);
+}
+
+TEST_CASE("views folded one at a time, each text dropped once added, merge as a snapshot does") {
+    auto observed = testing::load_scenario("redis-7.0/master-killed-after-failover");
+    topology_merger merger({}, false);
+    for (auto probe : observed.nodes) {
+        CHECK(merger.add(probe));
+        probe.cluster_nodes.assign(probe.cluster_nodes.size(), 'x');  // gone
+    }
+    CHECK(std::move(merger).finish() == merge(observed));
+}
+
+TEST_CASE("adding an unusable view says why, and the merge records it") {
+    topology_merger merger({}, false);
+    node_probe probe;
+    probe.address = "127.0.0.1:7000";
+    probe.reachable = true;
+    probe.cluster_nodes = "garbage\n";
+    auto added = merger.add(probe);
+    REQUIRE_FALSE(added);
+    CHECK(added.failure().message == "CLUSTER NODES line 1: expected at least 8 fields, found 1");
+    auto cluster = std::move(merger).finish();
+    REQUIRE(cluster.disagreements.size() == 1);
+    CHECK(cluster.disagreements[0].kind == disagreement_kind::unparsable_view);
+}

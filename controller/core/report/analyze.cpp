@@ -3,9 +3,16 @@
 namespace warden {
 
 check_report analyze(const snapshot& observed, const analysis_policy& policy) {
+    topology_merger merger(policy.topology, observed.offline);
+    for (const auto& probe : observed.nodes) (void)merger.add(probe);  // unusable: recorded
+    return analyze(observed.cluster_name, std::move(merger), policy);
+}
+
+check_report analyze(std::string cluster_name, topology_merger&& merger,
+                     const analysis_policy& policy) {
     check_report report;
-    report.cluster = observed.cluster_name;
-    report.cluster_topology = build_topology(observed, policy.topology);
+    report.cluster = std::move(cluster_name);
+    report.cluster_topology = std::move(merger).finish();
     report.health = assess(report.cluster_topology, policy.health);
     return report;
 }

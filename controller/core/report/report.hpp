@@ -24,6 +24,10 @@ struct analysis_policy {
 
 // The one analysis path shared by check, the daemon and --from-file.
 check_report analyze(const snapshot& observed, const analysis_policy& policy);
+// The same for views a caller folded one at a time (and dropped): `merger` was made with
+// `policy.topology`.
+check_report analyze(std::string cluster_name, topology_merger&& merger,
+                     const analysis_policy& policy);
 
 nlohmann::json finding_json(const finding& item);  // {code,severity,nodes,message[,remediation]}
 nlohmann::json report_json(const check_report& report);  // the object render_json prints

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "controller/core/parse/info_fields.hpp"
 #include "controller/core/parse/text_fields.hpp"
@@ -25,7 +26,15 @@ struct node_evidence {
     int replica_votes = 0;
     std::uint64_t min_epoch = UINT64_MAX;
     std::uint64_t max_epoch = 0;
-    const node_probe* probe = nullptr;
+    std::string probe_address;  // what warden dialed for its own view, if it has one
+    std::string probe_info;     // that probe's INFO replication
+    // The last line another view printed for this node, parsed, and its bytes around
+    // ping-sent/pong-recv: on a healthy cluster only those two numbers change from view to
+    // view, so a line whose other bytes match needs no parse beyond them.
+    bool cached = false;
+    node_line cached_line;
+    std::string cached_head;
+    std::string cached_tail;
 };
 
 // Who the views say serves one slot.
@@ -39,97 +48,281 @@ struct slot_evidence {
     bool claimed_twice = false;
 };
 
-class topology_builder {
+// A CLUSTER NODES line cut around ping-sent and pong-recv. `head` runs from the start of the
+// line to ping-sent, `tail` from the end of pong-recv to the end of the line.
+struct line_cut {
+    std::string_view id;
+    std::string_view head;
+    std::string_view ping;
+    std::string_view pong;
+    std::string_view tail;
+};
+
+// nullopt when the line has fewer than six fields (the full parse names what is wrong).
+std::optional<line_cut> cut_line(std::string_view line) {
+    std::size_t at = 0;
+    auto next_field = [&line, &at]() {
+        while (at < line.size() && line[at] == ' ') ++at;
+        auto start = at;
+        at = std::min(line.find(' ', at), line.size());
+        return line.substr(start, at - start);
+    };
+    line_cut cut;
+    cut.id = next_field();
+    next_field();  // address
+    next_field();  // flags
+    next_field();  // master
+    cut.ping = next_field();
+    cut.pong = next_field();
+    if (cut.pong.empty()) return std::nullopt;
+    cut.head = line.substr(0, static_cast<std::size_t>(cut.ping.data() - line.data()));
+    cut.tail = line.substr(at);
+    return cut;
+}
+
+// Node ids to small integers without building a string per lookup.
+class id_index {
   public:
-    explicit topology_builder(const topology_policy& policy) : policy_(policy) {
+    std::int32_t find(std::string_view id) const {
+        auto found = ids_.find(id);
+        return found == ids_.end() ? -1 : found->second;
+    }
+    // The id's number, and whether it is new.
+    std::pair<std::int32_t, bool> intern(std::string_view id) {
+        auto [found, inserted] = ids_.try_emplace(std::string(id), names_.size());
+        if (inserted) names_.push_back(found->first);
+        return {found->second, inserted};
+    }
+    const std::string& name(std::int32_t index) const { return names_[index]; }
+    std::size_t size() const { return names_.size(); }
+
+  private:
+    struct id_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view id) const {
+            return std::hash<std::string_view>{}(id);
+        }
+    };
+    std::unordered_map<std::string, std::int32_t, id_hash, std::equal_to<>> ids_;
+    std::vector<std::string> names_;
+};
+
+// One line of the view being added: parsed in full (a new or changed line), or the node's
+// cached line with a fresh pong.
+struct staged_line {
+    std::int32_t node = -1;    // interned id; -1 for an id no folded view listed yet
+    std::int32_t parsed = -1;  // index into the view's parsed lines; -1 when the cache served
+    std::int64_t pong = 0;
+    std::string_view head;  // the line's bytes for the cache (valid while the text is)
+    std::string_view tail;
+};
+
+// The slots one line claims in one view.
+struct view_claim {
+    std::int32_t owner = -1;
+    const node_line* line = nullptr;
+};
+
+// A distinct set of slot claims several views share (all of them, on a healthy cluster):
+// folded slot by slot once, then counted.
+struct claim_set {
+    struct claim {
+        std::uint64_t epoch = 0;
+        std::vector<slot_range> slots;
+    };
+    std::vector<claim> claims;
+    std::vector<std::int32_t> position;  // owner -> index into claims, -1 when it claims none
+    int views = 0;
+};
+
+constexpr std::size_t max_claim_sets = 8;
+
+}  // namespace
+
+class topology_merger::builder {
+  public:
+    builder(const topology_policy& policy, bool offline) : policy_(policy), offline_(offline) {
         slots_.resize(slot_count);
     }
 
-    void add_probe(const node_probe& probe, bool offline);
-    topology finish(bool offline);
+    result<void> add_probe(const node_probe& probe);
+    topology finish();
 
   private:
-    std::int32_t intern(const std::string& id);
-    void fold_view(const cluster_view& view, const node_probe& probe);
+    result<void> stage_view(std::string_view text);
+    result<void> stage_line(std::string_view line);
+    std::optional<staged_line> stage_from_cache(std::string_view line) const;
+    void fold_view(const node_probe& probe);
     void note_unknown(const node_line& line);
-    void fold_line(const node_line& line, const node_probe& probe);
-    void fold_slots(const node_line& line, std::int32_t owner, bool own_line);
+    void fold_line(const node_line& line, std::int64_t pong, std::int32_t owner,
+                   const node_probe& probe);
+    void fold_claims();
+    void fold_claims_slot_by_slot();
+    bool counted_in_claim_set();
+    void fold_self_claims(const node_line& line, std::int32_t owner);
+    void count_shared_claims();
     void add_disagreements(topology& merged) const;
     cluster_node make_node(const node_evidence& evidence) const;
-    void attach_probes(topology& merged, bool offline) const;
+    void attach_probes(topology& merged) const;
 
-    const topology_policy& policy_;
-    std::unordered_map<std::string, std::int32_t> ids_;
-    std::vector<std::string> id_names_;
+    topology_policy policy_;  // a copy: a merger may outlive the policy it was made with
+    bool offline_ = false;
+    id_index ids_;
     std::vector<node_evidence> evidence_;
     std::vector<slot_evidence> slots_;
-    std::set<std::string> merged_views_;  // myself ids already folded (a node dialed twice)
+    std::unordered_set<std::string> merged_views_;                 // myself ids already folded
     std::vector<std::pair<std::string, std::string>> unobserved_;  // address, why
     std::vector<disagreement> unparsable_;
     std::vector<open_slot_state> open_slots_;
     std::set<std::string> unknown_flags_;
     std::set<std::string> unknown_fields_;
     int views_ = 0;
+    // The view being added, reused from view to view.
+    std::vector<staged_line> staged_;
+    std::vector<node_line> parsed_;
+    std::int32_t myself_ = -1;  // index into parsed_
+    std::vector<view_claim> view_claims_;
+    std::vector<int> claim_stamp_;  // owner -> the last view it claimed slots in
+    std::vector<claim_set> claim_sets_;
 };
 
-std::int32_t topology_builder::intern(const std::string& id) {
-    auto [found, inserted] = ids_.try_emplace(id, static_cast<std::int32_t>(id_names_.size()));
-    if (inserted) {
-        id_names_.push_back(id);
-        evidence_.emplace_back();
-    }
-    return found->second;
-}
-
-void topology_builder::add_probe(const node_probe& probe, bool offline) {
+result<void> topology_merger::builder::add_probe(const node_probe& probe) {
     if (!probe.reachable) {
         unobserved_.emplace_back(probe.address,
                                  probe.error.empty() ? "no CLUSTER NODES reply" : probe.error);
-        return;
+        return {};
     }
-    auto view = parse_cluster_nodes(probe.cluster_nodes);
-    if (view && view->myself() == nullptr) view = error{"CLUSTER NODES reply has no myself line"};
-    if (!view) {
-        unparsable_.push_back({disagreement_kind::unparsable_view,
-                               {},
-                               fmt::format("{} {}: {}", probe.address, offline ? "file" : "reply",
-                                           view.failure().message)});
-        unobserved_.emplace_back(probe.address,
-                                 "unusable CLUSTER NODES reply: " + view.failure().message);
-        return;
+    auto staged = stage_view(probe.cluster_nodes);
+    if (staged && myself_ < 0) staged = error{"CLUSTER NODES reply has no myself line"};
+    if (!staged) {
+        const auto& message = staged.failure().message;
+        unparsable_.push_back(
+            {disagreement_kind::unparsable_view,
+             {},
+             fmt::format("{} {}: {}", probe.address, offline_ ? "file" : "reply", message)});
+        unobserved_.emplace_back(probe.address, "unusable CLUSTER NODES reply: " + message);
+        return error{message, error_kind::protocol};
     }
-    if (!merged_views_.insert(view->myself()->id).second) return;
-    fold_view(*view, probe);
+    if (!merged_views_.insert(parsed_[myself_].id).second) return {};  // a node dialed twice
+    fold_view(probe);
+    return {};
 }
 
-void topology_builder::fold_view(const cluster_view& view, const node_probe& probe) {
-    ++views_;
-    const node_line& myself = *view.myself();
-    for (const auto& line : view.nodes) {
-        note_unknown(line);
-        if (line.flags.handshake) continue;  // temporary ids of nodes still being met
-        fold_line(line, probe);
+// Reads every line of the view before anything is folded: a view with one bad line is
+// unparsable as a whole, and counts for nothing.
+result<void> topology_merger::builder::stage_view(std::string_view text) {
+    staged_.clear();
+    parsed_.clear();
+    myself_ = -1;
+    int line_number = 0;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = std::min(text.find('\n', start), text.size());
+        auto line = text.substr(start, end - start);
+        start = end + 1;
+        ++line_number;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.find_first_not_of(' ') == std::string_view::npos) continue;
+        if (auto staged = stage_line(line); !staged) {
+            return error{
+                fmt::format("CLUSTER NODES line {}: {}", line_number, staged.failure().message)};
+        }
     }
+    if (staged_.empty()) return error{"CLUSTER NODES reply has no node lines"};
+    return {};
+}
+
+result<void> topology_merger::builder::stage_line(std::string_view line) {
+    if (auto cached = stage_from_cache(line)) {
+        staged_.push_back(*cached);
+        return {};
+    }
+    staged_line staged;
+    if (auto cut = cut_line(line)) {
+        staged.node = ids_.find(cut->id);
+        staged.head = cut->head;
+        staged.tail = cut->tail;
+    }
+    auto parsed = parse_cluster_nodes_line(line);
+    if (!parsed) return parsed.failure();
+    if (parsed->flags.myself && myself_ < 0) myself_ = static_cast<std::int32_t>(parsed_.size());
+    staged.parsed = static_cast<std::int32_t>(parsed_.size());
+    staged.pong = parsed->pong_received;
+    parsed_.push_back(std::move(*parsed));
+    staged_.push_back(staged);
+    return {};
+}
+
+// The line is the node's cached line but for its ping-sent and pong-recv, when its bytes
+// before ping-sent and after pong-recv are the cached ones exactly (any other difference,
+// extra spaces included, makes it a line to parse in full).
+std::optional<staged_line> topology_merger::builder::stage_from_cache(std::string_view line) const {
+    auto node = ids_.find(line.substr(0, line.find(' ')));
+    if (node < 0 || !evidence_[node].cached) return std::nullopt;
+    const auto& evidence = evidence_[node];
+    const auto& head = evidence.cached_head;
+    if (line.size() <= head.size() || line.compare(0, head.size(), head) != 0) return std::nullopt;
+    auto ping_end = line.find(' ', head.size());
+    if (ping_end == std::string_view::npos) return std::nullopt;
+    auto pong_end = std::min(line.find(' ', ping_end + 1), line.size());
+    auto ping = parse_integer<std::int64_t>(line.substr(head.size(), ping_end - head.size()));
+    auto pong = parse_integer<std::int64_t>(line.substr(ping_end + 1, pong_end - ping_end - 1));
+    if (!ping || !pong || line.substr(pong_end) != evidence.cached_tail) return std::nullopt;
+    staged_line staged;
+    staged.node = node;
+    staged.pong = *pong;
+    return staged;
+}
+
+void topology_merger::builder::fold_view(const node_probe& probe) {
+    ++views_;
+    view_claims_.clear();
+    // view_claims_ points into evidence_ (cached lines): no reallocation while it is in use.
+    evidence_.reserve(evidence_.size() + staged_.size());
+    for (auto& staged : staged_) {
+        const node_line& line =
+            staged.parsed >= 0 ? parsed_[staged.parsed] : evidence_[staged.node].cached_line;
+        if (staged.parsed >= 0) note_unknown(line);
+        if (line.flags.handshake) continue;  // temporary ids of nodes still being met
+        if (staged.node < 0) {
+            auto [index, added] = ids_.intern(line.id);
+            if (added) evidence_.emplace_back();
+            staged.node = index;
+        }
+        fold_line(line, staged.pong, staged.node, probe);
+        if (!line.slots.empty()) view_claims_.push_back({staged.node, &line});
+    }
+    fold_claims();
+    // The cache changes only after the view is folded: the lines above point into it.
+    for (const auto& staged : staged_) {
+        if (staged.parsed < 0 || staged.node < 0 || parsed_[staged.parsed].flags.myself) continue;
+        auto& evidence = evidence_[staged.node];
+        evidence.cached = true;
+        evidence.cached_line = std::move(parsed_[staged.parsed]);
+        evidence.cached_head.assign(staged.head);
+        evidence.cached_tail.assign(staged.tail);
+    }
+    const node_line& myself = parsed_[myself_];
     for (const auto& open : myself.open_slots) {
         open_slots_.push_back({open.slot, myself.id, open});
     }
 }
 
-void topology_builder::note_unknown(const node_line& line) {
+void topology_merger::builder::note_unknown(const node_line& line) {
     unknown_flags_.insert(line.flags.unknown.begin(), line.flags.unknown.end());
     for (const auto& field : line.address.unknown_fields) {
         unknown_fields_.insert(field.substr(0, field.find('=')));  // the key: values vary
     }
 }
 
-void topology_builder::fold_line(const node_line& line, const node_probe& probe) {
-    auto owner = intern(line.id);
+void topology_merger::builder::fold_line(const node_line& line, std::int64_t pong,
+                                         std::int32_t owner, const node_probe& probe) {
     auto& evidence = evidence_[owner];
     bool own_line = line.flags.myself;
     ++evidence.views_listing;
     if (!own_line && line.flags.pfail) ++evidence.views_pfail;
     if (!own_line && line.flags.fail) ++evidence.views_fail;
-    if (!own_line) evidence.last_pong_ms = std::max(evidence.last_pong_ms, line.pong_received);
+    if (!own_line) evidence.last_pong_ms = std::max(evidence.last_pong_ms, pong);
     if (line.flags.master) ++evidence.master_votes;
     if (line.flags.replica) ++evidence.replica_votes;
     evidence.min_epoch = std::min(evidence.min_epoch, line.config_epoch);
@@ -137,38 +330,103 @@ void topology_builder::fold_line(const node_line& line, const node_probe& probe)
     if (own_line) {
         evidence.line = line;
         evidence.own_line = true;
-        evidence.probe = &probe;
+        evidence.probe_address = probe.address;
+        evidence.probe_info = probe.info;
+        fold_self_claims(line, owner);
     } else if (!evidence.own_line &&
                (evidence.views_listing == 1 || line.config_epoch > evidence.line.config_epoch)) {
+        // A line the cache served never lands here: it was this same line when first folded,
+        // and the condition only grows stricter.
         evidence.line = line;
     }
-    fold_slots(line, owner, own_line);
 }
 
-void topology_builder::fold_slots(const node_line& line, std::int32_t owner, bool own_line) {
+void topology_merger::builder::fold_self_claims(const node_line& line, std::int32_t owner) {
     for (const auto& range : line.slots) {
         for (int slot = range.first; slot <= range.last; ++slot) {
             auto& claim = slots_[slot];
-            // One pass per slot of a view does all its accounting: 16,384 slots per view
-            // add up at 1,000 views.
-            if (claim.last_view != views_) {
-                claim.last_view = views_;
-                ++claim.views_assigning;
-            }
-            if (claim.owner >= 0 && claim.owner != owner) claim.owners_differ = true;
-            if (claim.owner < 0 || line.config_epoch > claim.owner_epoch) {
-                claim.owner = owner;
-                claim.owner_epoch = line.config_epoch;
-            }
-            if (own_line) {
-                if (claim.self_claim >= 0 && claim.self_claim != owner) claim.claimed_twice = true;
-                claim.self_claim = owner;
+            if (claim.self_claim >= 0 && claim.self_claim != owner) claim.claimed_twice = true;
+            claim.self_claim = owner;
+        }
+    }
+}
+
+// A view whose claims equal an earlier view's changes no owner; it only counts as one more
+// view assigning those slots (count_shared_claims adds it up at the end). 16,384 slots per
+// view would otherwise add up at 1,000 views.
+void topology_merger::builder::fold_claims() {
+    if (counted_in_claim_set()) return;
+    fold_claims_slot_by_slot();
+}
+
+bool topology_merger::builder::counted_in_claim_set() {
+    claim_stamp_.resize(ids_.size(), -1);
+    for (const auto& claim : view_claims_) {
+        if (claim_stamp_[claim.owner] == views_) return false;  // one id listed twice
+        claim_stamp_[claim.owner] = views_;
+    }
+    auto same = [this](const claim_set& set) {
+        if (set.claims.size() != view_claims_.size()) return false;
+        return std::all_of(view_claims_.begin(), view_claims_.end(), [&set](const auto& claim) {
+            if (static_cast<std::size_t>(claim.owner) >= set.position.size()) return false;
+            auto at = set.position[claim.owner];
+            return at >= 0 && set.claims[at].epoch == claim.line->config_epoch &&
+                   set.claims[at].slots == claim.line->slots;
+        });
+    };
+    auto found = std::find_if(claim_sets_.begin(), claim_sets_.end(), same);
+    if (found != claim_sets_.end()) {
+        ++found->views;
+        return true;
+    }
+    if (claim_sets_.size() < max_claim_sets) {
+        auto& set = claim_sets_.emplace_back();
+        set.views = 1;
+        set.position.assign(ids_.size(), -1);
+        for (const auto& claim : view_claims_) {
+            set.position[claim.owner] = static_cast<std::int32_t>(set.claims.size());
+            set.claims.push_back({claim.line->config_epoch, claim.line->slots});
+        }
+    }
+    return false;  // folded slot by slot this once
+}
+
+void topology_merger::builder::fold_claims_slot_by_slot() {
+    for (const auto& [owner, line] : view_claims_) {
+        for (const auto& range : line->slots) {
+            for (int slot = range.first; slot <= range.last; ++slot) {
+                auto& claim = slots_[slot];
+                if (claim.last_view != views_) {
+                    claim.last_view = views_;
+                    ++claim.views_assigning;
+                }
+                if (claim.owner >= 0 && claim.owner != owner) claim.owners_differ = true;
+                if (claim.owner < 0 || line->config_epoch > claim.owner_epoch) {
+                    claim.owner = owner;
+                    claim.owner_epoch = line->config_epoch;
+                }
             }
         }
     }
 }
 
-void topology_builder::add_disagreements(topology& merged) const {
+void topology_merger::builder::count_shared_claims() {
+    std::vector<bool> covered(slot_count);
+    for (const auto& set : claim_sets_) {
+        if (set.views < 2) continue;
+        covered.assign(slot_count, false);
+        for (const auto& claim : set.claims) {
+            for (const auto& range : claim.slots) {
+                for (int slot = range.first; slot <= range.last; ++slot) covered[slot] = true;
+            }
+        }
+        for (int slot = 0; slot < slot_count; ++slot) {
+            if (covered[slot]) slots_[slot].views_assigning += set.views - 1;
+        }
+    }
+}
+
+void topology_merger::builder::add_disagreements(topology& merged) const {
     std::vector<int> differ;
     std::vector<int> twice;
     std::set<std::string> differ_nodes;
@@ -178,12 +436,12 @@ void topology_builder::add_disagreements(topology& merged) const {
         bool partial = claim.views_assigning > 0 && claim.views_assigning < views_;
         if (claim.owners_differ || partial) {
             differ.push_back(slot);
-            if (claim.owner >= 0) differ_nodes.insert(id_names_[claim.owner]);
+            if (claim.owner >= 0) differ_nodes.insert(ids_.name(claim.owner));
         }
         if (claim.claimed_twice) {
             twice.push_back(slot);
-            twice_nodes.insert(id_names_[claim.owner]);
-            twice_nodes.insert(id_names_[claim.self_claim]);
+            twice_nodes.insert(ids_.name(claim.owner));
+            twice_nodes.insert(ids_.name(claim.self_claim));
         }
     }
     if (!twice.empty()) {
@@ -202,7 +460,7 @@ void topology_builder::add_disagreements(topology& merged) const {
     }
     for (std::size_t i = 0; i < evidence_.size(); ++i) {
         const auto& evidence = evidence_[i];
-        const auto& id = id_names_[i];
+        const auto& id = ids_.name(static_cast<std::int32_t>(i));
         if (evidence.views_listing < views_) {
             merged.disagreements.push_back(
                 {disagreement_kind::membership,
@@ -231,7 +489,7 @@ void topology_builder::add_disagreements(topology& merged) const {
     merged.disagreements.insert(merged.disagreements.end(), unparsable_.begin(), unparsable_.end());
 }
 
-cluster_node topology_builder::make_node(const node_evidence& evidence) const {
+cluster_node topology_merger::builder::make_node(const node_evidence& evidence) const {
     const auto& line = evidence.line;
     cluster_node node;
     node.id = line.id;
@@ -259,8 +517,8 @@ cluster_node topology_builder::make_node(const node_evidence& evidence) const {
     node.views_fail = evidence.views_fail;
     node.last_pong_ms = evidence.last_pong_ms;
     node.observed = evidence.own_line;
-    if (evidence.probe != nullptr && node.role == node_role::replica) {
-        auto info = parse_info_fields(evidence.probe->info);
+    if (evidence.own_line && node.role == node_role::replica) {
+        auto info = parse_info_fields(evidence.probe_info);
         if (auto link = find_field(info, "master_link_status")) node.master_link_up = *link == "up";
         if (auto offset = find_field(info, "slave_repl_offset")) {
             node.replication_offset = parse_integer<std::int64_t>(*offset);
@@ -269,9 +527,9 @@ cluster_node topology_builder::make_node(const node_evidence& evidence) const {
             node.link_down_seconds = parse_integer<std::int64_t>(*down);
         }
     }
-    if (node.host.empty() && evidence.probe != nullptr && !evidence.probe->address.empty()) {
+    if (node.host.empty() && !evidence.probe_address.empty()) {
         // A node that has not learned its own IP yet prints ":port"; use what warden dialed.
-        node.address = evidence.probe->address;
+        node.address = evidence.probe_address;
         node.host = node.address.substr(0, node.address.rfind(':'));
     }
     node.failure_domain = failure_domain_of(node.host, policy_.domains);
@@ -279,8 +537,8 @@ cluster_node topology_builder::make_node(const node_evidence& evidence) const {
 }
 
 // Links probes warden could not read to the nodes the views name at that address.
-void topology_builder::attach_probes(topology& merged, bool offline) const {
-    for (auto& node : merged.nodes) node.probed = node.observed && !offline;
+void topology_merger::builder::attach_probes(topology& merged) const {
+    for (auto& node : merged.nodes) node.probed = node.observed && !offline_;
     for (const auto& unobserved : unobserved_) {
         const std::string& address = unobserved.first;
         const std::string& why = unobserved.second;
@@ -299,17 +557,18 @@ void topology_builder::attach_probes(topology& merged, bool offline) const {
             found = merged.nodes.insert(merged.nodes.end(), std::move(unknown));
         }
         if (found->observed) continue;
-        found->probed = !offline;
+        found->probed = !offline_;
         found->probe_error = why;
     }
 }
 
-topology topology_builder::finish(bool offline) {
+topology topology_merger::builder::finish() {
+    count_shared_claims();
     topology merged;
     merged.views = views_;
-    merged.offline = offline;
+    merged.offline = offline_;
     for (const auto& evidence : evidence_) merged.nodes.push_back(make_node(evidence));
-    attach_probes(merged, offline);
+    attach_probes(merged);
     std::sort(merged.nodes.begin(), merged.nodes.end(),
               [](const cluster_node& a, const cluster_node& b) {
                   return std::tie(a.address, a.id) < std::tie(b.address, b.id);
@@ -320,7 +579,7 @@ topology topology_builder::finish(bool offline) {
     }
     for (int slot = 0; slot < slot_count; ++slot) {
         auto owner = slots_[slot].owner;
-        merged.slot_owner[slot] = owner < 0 ? -1 : index.at(id_names_[owner]);
+        merged.slot_owner[slot] = owner < 0 ? -1 : index.at(ids_.name(owner));
         if (owner < 0) continue;
         auto& node = merged.nodes[merged.slot_owner[slot]];
         ++node.slot_total;
@@ -346,8 +605,6 @@ topology topology_builder::finish(bool offline) {
     add_disagreements(merged);
     return merged;
 }
-
-}  // namespace
 
 // "0-5460,5462" style summary of sorted slots, at most five ranges.
 std::string describe_slots(const std::vector<int>& slots, std::size_t limit) {
@@ -383,10 +640,24 @@ const cluster_node* topology::find(std::string_view id) const {
     return nullptr;
 }
 
+topology_merger::topology_merger(const topology_policy& policy, bool offline)
+    : builder_(std::make_unique<builder>(policy, offline)) {}
+topology_merger::~topology_merger() = default;
+topology_merger::topology_merger(topology_merger&&) noexcept = default;
+topology_merger& topology_merger::operator=(topology_merger&&) noexcept = default;
+
+result<void> topology_merger::add(const node_probe& probe) {
+    return builder_->add_probe(probe);
+}
+
+topology topology_merger::finish() && {
+    return builder_->finish();
+}
+
 topology build_topology(const snapshot& observed, const topology_policy& policy) {
-    topology_builder builder(policy);
-    for (const auto& probe : observed.nodes) builder.add_probe(probe, observed.offline);
-    return builder.finish(observed.offline);
+    topology_merger merger(policy, observed.offline);
+    for (const auto& probe : observed.nodes) (void)merger.add(probe);  // unusable: recorded
+    return std::move(merger).finish();
 }
 
 }  // namespace warden

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,8 +94,29 @@ struct topology_policy {
 // "0-5460,5462,..." for sorted slot numbers, at most `limit` ranges.
 std::string describe_slots(const std::vector<int>& slots, std::size_t limit = 5);
 
-// Merges the snapshot's views. Pure and deterministic. Views are parsed and folded one at a
-// time, so memory stays near one view plus the merged result even for 1,000 nodes.
+// Folds views one at a time: a caller may drop each reply's text once it is added, so memory
+// stays near one view plus the merged result even for 1,000 nodes. Reads a probe's address,
+// reachability, error, CLUSTER NODES text and INFO; keeps none of the text. A line another
+// view printed byte for byte but for ping-sent/pong-recv is not parsed again: on a healthy
+// cluster that is nearly every line, so a poll costs about one parsed line per node.
+class topology_merger {
+  public:
+    topology_merger(const topology_policy& policy, bool offline);
+    ~topology_merger();
+    topology_merger(topology_merger&&) noexcept;
+    topology_merger& operator=(topology_merger&&) noexcept;
+
+    // A failure says why the probe's CLUSTER NODES text is unusable; the merged topology
+    // records it as an unparsable view all the same.
+    result<void> add(const node_probe& probe);
+    topology finish() &&;
+
+  private:
+    class builder;
+    std::unique_ptr<builder> builder_;
+};
+
+// Merges the snapshot's views, in its order. Pure and deterministic.
 topology build_topology(const snapshot& observed, const topology_policy& policy);
 
 }  // namespace warden
