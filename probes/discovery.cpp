@@ -43,13 +43,34 @@ std::vector<probe_target> discovery::claim_seeds(const std::vector<std::string>&
 
 std::vector<probe_target> discovery::on_cluster_nodes(std::string_view cluster_nodes_text) {
     std::vector<probe_target> targets;
+    std::size_t start = 0;
+    while (start < cluster_nodes_text.size()) {
+        auto end = std::min(cluster_nodes_text.find('\n', start), cluster_nodes_text.size());
+        auto found = on_line(cluster_nodes_text.substr(start, end - start));
+        targets.insert(targets.end(), found.begin(), found.end());
+        start = end + 1;
+    }
+    return targets;
+}
+
+std::vector<probe_target> discovery::on_line(std::string_view line) {
+    // "<id> <address> <flags> ...": the key is " <address> <flags> ", spaces included.
+    auto address_at = line.find(' ');
+    auto flags_end = address_at == std::string_view::npos
+                         ? std::string_view::npos
+                         : line.find(' ', line.find(' ', address_at + 1) + 1);
+    if (flags_end == std::string_view::npos) return {};  // the core's full parse reports it
+    auto key = line.substr(address_at, flags_end + 1 - address_at);
+    if (seen_.contains(key)) return {};
+    seen_.emplace(key);
+    std::vector<probe_target> targets;
     // Lines that do not parse name no one here; the core's full parse reports them.
-    for (const auto& line : list_cluster_nodes(cluster_nodes_text)) {
-        if (!worth_probing(line)) continue;
-        warden::endpoint endpoint{line.host, static_cast<std::uint16_t>(line.port)};
+    for (const auto& listed : list_cluster_nodes(line)) {
+        if (!worth_probing(listed)) continue;
+        warden::endpoint endpoint{listed.host, static_cast<std::uint16_t>(listed.port)};
         auto address = canonical_address(endpoint);
         bool fresh = claim(address);
-        if (fresh && follow_views_ && !line.flags.myself) {
+        if (fresh && follow_views_ && !listed.flags.myself) {
             targets.push_back({address, std::move(endpoint)});
         }
     }

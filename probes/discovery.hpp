@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "controller/core/parse/endpoint.hpp"
@@ -34,9 +35,21 @@ class discovery {
 
   private:
     bool claim(const std::string& address) { return claimed_.insert(address).second; }
+    std::vector<probe_target> on_line(std::string_view line);
+
+    struct text_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
 
     bool follow_views_;
     std::set<std::string> claimed_;
+    // The address and flags fields of every line already looked at: whether a line names
+    // someone new depends on nothing else, and at 1,000 nodes every reply repeats the
+    // others' 1,000 lines.
+    std::unordered_set<std::string, text_hash, std::equal_to<>> seen_;
 };
 
 // Canonical form of a parsed address; IP literals are normalised ("::0001" -> "::1").

@@ -29,8 +29,7 @@ node_session::node_session(net::io_context& io, std::shared_ptr<resolver_lifelin
       hooks_(std::move(hooks)),
       deadline_(io),
       link_(link),
-      socket_(link.socket),
-      buffer_(std::make_unique_for_overwrite<char[]>(read_chunk_bytes)) {}
+      socket_(link.socket) {}
 
 void node_session::start() {
     deadline_.expires_after(limits_.timeout);
@@ -102,6 +101,8 @@ void node_session::on_connected(const error_code& ec) {
 
 void node_session::send_request() {
     connected_at_ = std::chrono::steady_clock::now();
+    reader_.emplace();
+    if (!buffer_) buffer_ = std::make_unique_for_overwrite<char[]>(read_chunk_bytes);
     net::async_write(socket_, net::buffer(plan_.request),
                      [this](const error_code& write_ec, std::size_t) { on_written(write_ec); });
 }
@@ -114,7 +115,7 @@ bool node_session::reconnect_if_stale(const error_code& ec) {
         ec != net::error::broken_pipe && ec != net::error::connection_aborted) {
         return false;
     }
-    reader_ = resp_reader();
+    reader_.reset();
     replies_.clear();
     phase_ = phase::idle;
     start_fresh();
@@ -147,7 +148,7 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
             finish(too_large_message(limits_.max_reply_bytes));
             return;
         }
-        reader_.feed(std::string_view(buffer_.get(), bytes));
+        reader_->feed(std::string_view(buffer_.get(), bytes));
         if (auto failure = take_replies()) {
             finish(std::move(failure));
             return;
@@ -170,10 +171,10 @@ std::optional<std::string> node_session::take_replies() {
     while (replies_.size() < plan_.expected_replies) {
         // No probe reply is an array; refusing one up front keeps a hostile "*2147483647"
         // from making hiredis allocate for it.
-        if (reader_.pending_type() == '*') {
+        if (reader_->pending_type() == '*') {
             return "not a Redis reply (array where a bulk string was expected)";
         }
-        auto next = reader_.next();
+        auto next = reader_->next();
         if (!next) return next.failure().message;
         if (!next->has_value()) return std::nullopt;
         replies_.push_back(std::move(**next));
@@ -194,6 +195,8 @@ void node_session::finish(std::optional<std::string> failure) {
     if (phase_ == phase::done) return;
     phase_ = phase::done;
     deadline_.cancel();
+    reader_.reset();
+    buffer_.reset();
     std::fill(plan_.request.begin(), plan_.request.end(), '\0');
     bool complete = !failure && replies_.size() == plan_.expected_replies;
     exchange_outcome outcome{std::move(replies_), std::move(failure), latency_ms_};

@@ -22,10 +22,12 @@ using link_table = std::map<std::string, std::unique_ptr<node_link>>;
 // and a node found in any view starts at once, costing at most one timeout more.
 class poll_round {
   public:
-    poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links)
+    poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links,
+               const probe_sink& sink)
         : io_(io),
           request_(request),
           links_(links),
+          sink_(sink),
           lifeline_(std::make_shared<resolver_lifeline>(io)),
           discovery_(request.discover) {}
 
@@ -48,7 +50,10 @@ class poll_round {
         for (auto& target : targets) {
             session_hooks hooks{
                 [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
-                [this](node_probe probe) { probes_.push_back(std::move(probe)); },
+                [this](node_probe probe) {
+                    if (sink_) sink_(probe);
+                    probes_.push_back(std::move(probe));
+                },
             };
             auto& link = links_[target.address];
             if (!link) link = std::make_unique<node_link>(io_);
@@ -61,6 +66,7 @@ class poll_round {
     boost::asio::io_context& io_;
     const poll_request& request_;
     link_table& links_;
+    const probe_sink& sink_;
     std::shared_ptr<resolver_lifeline> lifeline_;
     discovery discovery_;
     std::vector<node_probe> probes_;
@@ -96,12 +102,13 @@ std::size_t cluster_poller::open_links() const {
     return open;
 }
 
-snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop) {
+snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop,
+                              const probe_sink& sink) {
     auto& io = *state_->io;
     io.restart();
     snapshot result;
     {
-        poll_round round(io, request, state_->links);
+        poll_round round(io, request, state_->links, sink);
         // io_context::stop() is thread safe; what it leaves queued is dropped by start_over.
         std::stop_callback cancel(stop, [&io] { io.stop(); });
         round.start();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -29,6 +30,11 @@ struct poll_request {
     std::size_t max_reply_bytes = 64 * 1024 * 1024;
 };
 
+// Called for each node's probe as it finishes, on the polling thread, before it joins the
+// snapshot: it may take the CLUSTER NODES text (the daemon folds each view as it arrives and
+// keeps none of the text).
+using probe_sink = std::function<void(node_probe&)>;
+
 // Never throws for network trouble: each node's failure is recorded in its node_probe.
 // A stop requested on `stop` ends the poll at once (the daemon shutting down or reloading
 // does not wait out a frozen node's timeout); the snapshot is then incomplete: discard it.
@@ -47,7 +53,8 @@ class cluster_poller {
     cluster_poller& operator=(const cluster_poller&) = delete;
 
     // As poll_cluster. After a stop the poller starts over (every link closed).
-    snapshot poll(const poll_request& request, std::stop_token stop = {});
+    snapshot poll(const poll_request& request, std::stop_token stop = {},
+                  const probe_sink& sink = {});
     // Connections made since the poller was created (reconnects included).
     long long connections_made() const { return connections_made_; }
     std::size_t open_links() const;

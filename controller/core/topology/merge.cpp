@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -596,6 +597,10 @@ topology topology_merger::builder::finish() {
         }
     }
     for (auto& node : merged.nodes) std::sort(node.replica_ids.begin(), node.replica_ids.end());
+    merged.by_id.resize(merged.nodes.size());
+    std::iota(merged.by_id.begin(), merged.by_id.end(), 0);
+    std::sort(merged.by_id.begin(), merged.by_id.end(),
+              [&merged](auto a, auto b) { return merged.nodes[a].id < merged.nodes[b].id; });
     std::sort(open_slots_.begin(), open_slots_.end(), [](const auto& a, const auto& b) {
         return std::tie(a.slot, a.node_id) < std::tie(b.slot, b.node_id);
     });
@@ -634,6 +639,13 @@ const char* to_string(node_role role) {
 }
 
 const cluster_node* topology::find(std::string_view id) const {
+    auto below = [this](std::int32_t index, std::string_view wanted) {
+        return static_cast<std::size_t>(index) < nodes.size() && nodes[index].id < wanted;
+    };
+    auto at = std::lower_bound(by_id.begin(), by_id.end(), id, below);
+    if (at != by_id.end() && static_cast<std::size_t>(*at) < nodes.size() && nodes[*at].id == id) {
+        return &nodes[*at];
+    }
     for (const auto& node : nodes) {
         if (node.id == id) return &node;
     }

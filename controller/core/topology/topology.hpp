@@ -83,6 +83,12 @@ struct topology {
     std::vector<std::string> unknown_flags;
     std::vector<std::string> unknown_address_fields;
 
+    // Indices of `nodes` sorted by id, as the merge leaves them: find() is called per node
+    // and per candidate by the planners (a million string compares a poll at 1,000 nodes
+    // when it scanned). A topology edited or built by hand may leave it stale or empty; find
+    // then falls back to a scan, so it is never wrong, only slower.
+    std::vector<std::int32_t> by_id;
+
     const cluster_node* find(std::string_view id) const;
     friend bool operator==(const topology&, const topology&) = default;
 };
