@@ -12,7 +12,7 @@ WARDEN_PACKAGES=(
   clang libclang-rt-14-dev              # libFuzzer + sanitizers (fuzz build)
   # libraries
   libboost-dev libboost-system-dev libhiredis-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  doctest-dev nlohmann-json3-dev libcli11-dev libsystemd-dev
+  doctest-dev nlohmann-json3-dev libcli11-dev
   libssl-dev                            # TLS to https:// etcd endpoints
   # test and demo tools
   redis-server redis-tools              # real redis-server/redis-cli 7.0 for the harness

@@ -1,4 +1,5 @@
-// sd_notify wrappers: no-ops when not started by systemd (NOTIFY_SOCKET unset).
+// The service manager notifications (sd_notify protocol): no-ops when not started by
+// systemd (NOTIFY_SOCKET unset).
 #pragma once
 
 #include <chrono>
