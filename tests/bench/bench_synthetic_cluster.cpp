@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "controller/core/report/report.hpp"
 
@@ -23,22 +25,50 @@ std::string node_id(int index) {
     return fmt::format("{:040x}", index + 1);
 }
 
-// The view of node `self`: every node, with its own line flagged myself.
-std::string make_view(int self, int masters) {
+// Every line of the cluster once, and where each line's flags and pong-recv start: each
+// node's view is this text with its own line flagged myself and this view's pong times.
+struct view_template {
     std::string text;
+    std::vector<std::size_t> flags_at;
+    std::vector<std::size_t> pong_at;  // 13 digits each
+};
+
+view_template make_template(int masters) {
+    view_template made;
     int per_master = warden::slot_count / masters;
     for (int i = 0; i < 2 * masters; ++i) {
         bool master = i < masters;
-        auto flags = std::string(i == self ? "myself," : "") + (master ? "master" : "slave");
         auto host = fmt::format("10.{}.{}.{}", i % 3, (i / 250) % 250, i % 250 + 1);
-        text += fmt::format("{} {}:6379@16379 {} {} 0 1700000000000 {} connected", node_id(i), host,
-                            flags, master ? "-" : node_id(i - masters), master ? i + 1 : 0);
+        auto head = fmt::format("{} {}:6379@16379 ", node_id(i), host);
+        made.flags_at.push_back(made.text.size() + head.size());
+        auto before_pong = fmt::format("{}{} {} 0 ", head, master ? "master" : "slave",
+                                       master ? "-" : node_id(i - masters));
+        made.pong_at.push_back(made.text.size() + before_pong.size());
+        made.text += fmt::format("{}1700000000000 {} connected", before_pong, master ? i + 1 : 0);
         if (master) {
             int first = i * per_master;
             int last = i == masters - 1 ? warden::slot_count - 1 : first + per_master - 1;
-            text += fmt::format(" {}-{}", first, last);
+            made.text += fmt::format(" {}-{}", first, last);
         }
-        text += "\n";
+        made.text += "\n";
+    }
+    return made;
+}
+
+// The view of node `self`: as a real one, it differs from the others' in its myself flag and
+// in every pong-recv time.
+std::string make_view(const view_template& cluster, int self) {
+    constexpr std::string_view myself = "myself,";
+    std::string text;
+    text.reserve(cluster.text.size() + myself.size());
+    text.append(cluster.text, 0, cluster.flags_at[self]);
+    text.append(myself);
+    text.append(cluster.text, cluster.flags_at[self]);
+    for (std::size_t i = 0; i < cluster.pong_at.size(); ++i) {
+        auto at = cluster.pong_at[i] + (i >= static_cast<std::size_t>(self) ? myself.size() : 0);
+        auto pong = fmt::format(
+            "{}", 1700000000000LL + (self * 31 + static_cast<long long>(i) * 17) % 100000);
+        text.replace(at, pong.size(), pong);
     }
     return text;
 }
@@ -59,11 +89,12 @@ int main(int argc, char** argv) {
     warden::topology_merger merger(policy.topology, false);
     std::chrono::steady_clock::duration analysing{};
     std::size_t text_bytes = 0;
+    auto cluster = make_template(masters);
     for (int i = 0; i < 2 * masters; ++i) {
         warden::node_probe probe;
         probe.address = fmt::format("10.{}.{}.{}:6379", i % 3, (i / 250) % 250, i % 250 + 1);
         probe.reachable = true;
-        probe.cluster_nodes = make_view(i, masters);
+        probe.cluster_nodes = make_view(cluster, i);
         probe.info = i < masters ? "role:master\r\n" : "role:slave\r\nmaster_link_status:up\r\n";
         text_bytes += probe.cluster_nodes.size();
         if (!write_dir.empty()) {
