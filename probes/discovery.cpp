@@ -61,8 +61,7 @@ std::vector<probe_target> discovery::on_line(std::string_view line) {
                          : line.find(' ', line.find(' ', address_at + 1) + 1);
     if (flags_end == std::string_view::npos) return {};  // the core's full parse reports it
     auto key = line.substr(address_at, flags_end + 1 - address_at);
-    if (seen_.contains(key)) return {};
-    seen_.emplace(key);
+    if (!seen_.intern(key).second) return {};
     std::vector<probe_target> targets;
     // Lines that do not parse name no one here; the core's full parse reports them.
     for (const auto& listed : list_cluster_nodes(line)) {

@@ -7,10 +7,10 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "controller/core/parse/endpoint.hpp"
+#include "controller/core/parse/string_index.hpp"
 #include "controller/core/snapshot.hpp"
 
 namespace warden::probes {
@@ -37,19 +37,12 @@ class discovery {
     bool claim(const std::string& address) { return claimed_.insert(address).second; }
     std::vector<probe_target> on_line(std::string_view line);
 
-    struct text_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const {
-            return std::hash<std::string_view>{}(text);
-        }
-    };
-
     bool follow_views_;
     std::set<std::string> claimed_;
     // The address and flags fields of every line already looked at: whether a line names
     // someone new depends on nothing else, and at 1,000 nodes every reply repeats the
     // others' 1,000 lines.
-    std::unordered_set<std::string, text_hash, std::equal_to<>> seen_;
+    string_index seen_;
 };
 
 // Canonical form of a parsed address; IP literals are normalised ("::0001" -> "::1").

@@ -110,11 +110,13 @@ std::vector<need> gather_needs(const topology& cluster, const heal_policy& polic
 // when they were not before.
 bool breaks_spread(const candidate& donor, const topology& cluster, const plan_state& state) {
     if (donor.source != candidate_class::spare_replica) return false;
-    const auto* master = cluster.find(donor.donor_master_id);
-    auto domains = state.healthy_domains.at(donor.donor_master_id);
-    if (all_in(domains, master->failure_domain)) return false;
-    domains.erase(std::find(domains.begin(), domains.end(), donor.domain));
-    return all_in(domains, master->failure_domain);
+    const auto& home = cluster.find(donor.donor_master_id)->failure_domain;
+    const auto& domains = state.healthy_domains.at(donor.donor_master_id);
+    // Spread now, and not once the donor's entry is gone: the donor is the only replica
+    // outside its master's domain. Counted, not copied: this runs per candidate per need.
+    auto elsewhere = std::count_if(domains.begin(), domains.end(),
+                                   [&home](const std::string& each) { return each != home; });
+    return elsewhere == 1 && donor.domain != home;
 }
 
 int domain_conflict(const candidate& option, const cluster_node& master, const plan_state& state) {
@@ -140,18 +142,22 @@ bool donor_allowed(const candidate& option, const cluster_node& master, const to
 candidate* choose(std::vector<candidate>& pool, const need& wanted, const topology& cluster,
                   const heal_policy& policy, const plan_state& state) {
     candidate* best = nullptr;
-    std::tuple<int, int, int, int, std::string> best_key;
+    std::tuple<int, int, int, int> best_key;
+    bool spreading = wanted.goal == heal_goal::spread_failure_domain;
     for (auto& option : pool) {
         if (option.used || option.id == wanted.master->id) continue;
+        // A replica in the master's own domain cannot spread it (the cheap test first: on one
+        // host every candidate of every master fails it).
+        if (spreading && option.domain == wanted.master->failure_domain) continue;
         if (!donor_allowed(option, *wanted.master, cluster, policy, state)) continue;
         int conflict = domain_conflict(option, *wanted.master, state);
         bool breaks = breaks_spread(option, cluster, state);
-        if (wanted.goal == heal_goal::spread_failure_domain && (conflict == 2 || breaks)) continue;
-        auto load =
-            state.domain_load.contains(option.domain) ? state.domain_load.at(option.domain) : 0;
-        auto key = std::make_tuple(static_cast<int>(option.source), conflict, breaks ? 1 : 0, load,
-                                   option.address);
-        if (best == nullptr || key < best_key) {
+        if (spreading && (conflict == 2 || breaks)) continue;
+        auto found = state.domain_load.find(option.domain);
+        auto load = found == state.domain_load.end() ? 0 : found->second;
+        auto key = std::make_tuple(static_cast<int>(option.source), conflict, breaks ? 1 : 0, load);
+        if (best == nullptr || key < best_key ||
+            (key == best_key && option.address < best->address)) {
             best = &option;
             best_key = key;
         }

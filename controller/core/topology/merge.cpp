@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "controller/core/parse/info_fields.hpp"
+#include "controller/core/parse/string_index.hpp"
 #include "controller/core/parse/text_fields.hpp"
 #include "controller/core/topology/topology.hpp"
 
@@ -82,84 +83,6 @@ std::optional<line_cut> cut_line(std::string_view line) {
     return cut;
 }
 
-// Node ids to small integers without building a string per lookup: an open-addressing
-// table of (hash, number) pairs over one contiguous arena of id bytes. Looked up once per
-// line of every view, a million times a poll at 1,000 nodes, so it stays in the cache.
-class id_index {
-  public:
-    std::int32_t find(std::string_view id) const {
-        if (slots_.empty()) return -1;
-        auto hash = hash_of(id);
-        for (auto at = hash & mask(); slots_[at].number >= 0; at = (at + 1) & mask()) {
-            if (slots_[at].hash == hash && view(slots_[at].number) == id) {
-                return slots_[at].number;
-            }
-        }
-        return -1;
-    }
-    // The id's number, and whether it is new.
-    std::pair<std::int32_t, bool> intern(std::string_view id) {
-        if (auto known = find(id); known >= 0) return {known, false};
-        if ((names_.size() + 1) * 2 > slots_.size()) grow();
-        auto number = static_cast<std::int32_t>(names_.size());
-        names_.emplace_back(id);
-        offsets_.push_back({arena_.size(), id.size()});
-        arena_.append(id);
-        place(hash_of(id), number);
-        return {number, true};
-    }
-    const std::string& name(std::int32_t number) const { return names_[number]; }
-    std::size_t size() const { return names_.size(); }
-
-  private:
-    struct slot {
-        std::uint64_t hash = 0;
-        std::int32_t number = -1;  // -1: empty
-    };
-
-    // Eight bytes at a time, multiply and fold (ids are 40 hex characters).
-    static std::uint64_t hash_of(std::string_view id) {
-        std::uint64_t hash = 0x9e3779b97f4a7c15ULL ^ id.size();
-        std::size_t at = 0;
-        for (; at + 8 <= id.size(); at += 8) {
-            std::uint64_t word = 0;
-            std::memcpy(&word, id.data() + at, 8);
-            hash = (hash ^ word) * 0xff51afd7ed558ccdULL;
-            hash ^= hash >> 32;
-        }
-        for (; at < id.size(); ++at) {
-            hash = (hash ^ static_cast<unsigned char>(id[at])) * 0xc4ceb9fe1a85ec53ULL;
-        }
-        // Murmur3's finaliser: every input bit reaches the low bits the table indexes by.
-        hash ^= hash >> 33;
-        hash *= 0xff51afd7ed558ccdULL;
-        hash ^= hash >> 33;
-        hash *= 0xc4ceb9fe1a85ec53ULL;
-        return hash ^ (hash >> 33);
-    }
-    std::size_t mask() const { return slots_.size() - 1; }
-    std::string_view view(std::int32_t number) const {
-        return std::string_view(arena_).substr(offsets_[number].first, offsets_[number].second);
-    }
-    void place(std::uint64_t hash, std::int32_t number) {
-        auto at = hash & mask();
-        while (slots_[at].number >= 0) at = (at + 1) & mask();
-        slots_[at] = {hash, number};
-    }
-    void grow() {
-        std::vector<slot> old = std::move(slots_);
-        slots_.assign(std::max<std::size_t>(64, old.size() * 2), slot{});
-        for (const auto& entry : old) {
-            if (entry.number >= 0) place(entry.hash, entry.number);
-        }
-    }
-
-    std::vector<slot> slots_;  // a power of two in size, at most half full
-    std::string arena_;        // every id's bytes, back to back
-    std::vector<std::pair<std::size_t, std::size_t>> offsets_;  // number -> arena offset, size
-    std::vector<std::string> names_;
-};
-
 // One line of the view being added: parsed in full (a new or changed line), or the node's
 // cached line with a fresh pong.
 struct staged_line {
@@ -220,7 +143,7 @@ class topology_merger::builder {
 
     topology_policy policy_;  // a copy: a merger may outlive the policy it was made with
     bool offline_ = false;
-    id_index ids_;
+    string_index ids_;  // node ids
     std::vector<node_evidence> evidence_;
     std::vector<slot_evidence> slots_;
     std::unordered_set<std::string> merged_views_;                 // myself ids already folded
