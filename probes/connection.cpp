@@ -70,6 +70,9 @@ struct redis_connection::state {
     std::optional<error> connect(const std::vector<tcp::endpoint>& endpoints) {
         bool done = false;
         error_code outcome;
+        // Opened here: Asio's range connect reports a socket it could not open as canceled.
+        if (!endpoints.empty()) socket.open(endpoints.front().protocol(), outcome);
+        if (outcome) return error{describe_socket_error(outcome), error_kind::refused};
         net::async_connect(socket, endpoints, [&](const error_code& ec, const tcp::endpoint&) {
             outcome = ec;
             done = true;

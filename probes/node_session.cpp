@@ -81,6 +81,14 @@ void node_session::on_resolved(const error_code& ec, std::vector<tcp::endpoint> 
 
 void node_session::connect(const std::vector<tcp::endpoint>& endpoints) {
     phase_ = phase::connecting;
+    // Opened here, not by async_connect: Asio's range connect reports a socket it could not
+    // open (EMFILE: out of descriptors) as "Operation canceled", which names nothing.
+    error_code opened;
+    if (!endpoints.empty()) socket_.open(endpoints.front().protocol(), opened);
+    if (opened) {
+        finish(describe_socket_error(opened));
+        return;
+    }
     // Tries each resolved address in turn ("localhost" may give ::1 then 127.0.0.1).
     net::async_connect(socket_, endpoints,
                        [this](const error_code& ec, const tcp::endpoint&) { on_connected(ec); });

@@ -15,6 +15,15 @@ std::string describe_connect_error(const error_code& ec) {
     return "cannot connect: " + ec.message();
 }
 
+std::string describe_socket_error(const error_code& ec) {
+    if (ec == boost::system::errc::too_many_files_open ||
+        ec == boost::system::errc::too_many_files_open_in_system) {
+        return "cannot open a socket: " + ec.message() +
+               " (one per node: raise the descriptor limit, e.g. LimitNOFILE=)";
+    }
+    return "cannot open a socket: " + ec.message();
+}
+
 std::string describe_transfer_error(const error_code& ec) {
     if (ec == net::error::eof) return "connection closed by peer";
     if (ec == net::error::connection_reset || ec == net::error::broken_pipe) {

@@ -1,4 +1,5 @@
 // Process edge: parse the command line, run one command, map everything to an exit code.
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -29,9 +30,22 @@ command_family family_of(const CLI::App& app) {
     return command_family::acting;
 }
 
+// One socket per node, kept open across polls: a 1,000-node cluster needs more descriptors
+// than the soft limit of 1,024 that systemd (and most shells) give. The soft limit exists
+// for programs that use select(); warden does not (Asio uses epoll), so it raises its soft
+// limit to the hard one, as systemd.exec(5) advises such programs to do, rather than fail
+// with "Too many open files" and call healthy nodes unreachable.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);  // still the old limit if refused: nothing lost
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    raise_descriptor_limit();
     CLI::App app{"redis-warden: Redis Cluster health checks and operations"};
     app.require_subcommand(1);
     warden::cli::check_options check;

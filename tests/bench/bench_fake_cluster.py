@@ -42,6 +42,9 @@ class FakeCluster:
         self.ids = [b"%040x" % (i + 1) for i in range(2 * masters)]
         self.accepted = 0
         self.views: list[bytes] = []
+        self.servers: list = []
+        self.failure: Exception | None = None
+        self.ticker = None
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -118,15 +121,20 @@ class FakeCluster:
         asyncio.set_event_loop(self.loop)
 
         async def start():
-            for i, port in enumerate(self.ports):
-                await asyncio.start_server(lambda r, w, i=i: self.serve(i, r, w), "127.0.0.1",
-                                           port, backlog=64)
+            try:
+                for i, port in enumerate(self.ports):
+                    self.servers.append(await asyncio.start_server(
+                        lambda r, w, i=i: self.serve(i, r, w), "127.0.0.1", port, backlog=64))
+            except OSError as failure:
+                self.failure = failure
+                self.ready.set()
+                return
 
             async def tick():
                 while True:
                     self.regenerate()
                     await asyncio.sleep(1)
-            self.loop.create_task(tick())
+            self.ticker = self.loop.create_task(tick())
             self.ready.set()
         self.loop.run_until_complete(start())
         self.loop.run_forever()
@@ -136,7 +144,22 @@ class FakeCluster:
         self.thread.start()
         if not self.ready.wait(60):
             raise RuntimeError("fake cluster did not start")
+        if self.failure is not None:
+            self.stop()
+            raise RuntimeError(f"fake cluster could not listen: {self.failure}")
         return self
+
+    def stop(self) -> None:
+        """Closes every port and ends the serving thread (bounded)."""
+        def close():
+            for server in self.servers:
+                server.close()
+            if self.ticker is not None:
+                self.ticker.cancel()
+            self.loop.call_soon(self.loop.stop)  # after the cancelled ticker has ended
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(close)
+            self.thread.join(10)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -6,17 +6,25 @@ Run: WARDEN_BIN=build/redis-warden /usr/bin/python3 tests/integration/test_check
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import resource
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import unittest
 
-from common import (EXIT_CRITICAL, harness, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, Cluster,
-                    WardenTestCase, check_args, codes, finding_nodes, findings, node_by_id,
-                    run_warden, summary, wait_until)
+from common import (EXIT_CRITICAL, harness, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, WARDEN_BIN,
+                    Cluster, WardenTestCase, check_args, codes, finding_nodes, findings,
+                    node_by_id, run_warden, summary, wait_until)
 
 NODE_TIMEOUT_MS = 2000
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from bench_fake_cluster import FakeCluster  # noqa: E402
 
 
 class HealthySpreadCluster(WardenTestCase):
@@ -319,6 +327,52 @@ class SameHostReplicas(WardenTestCase):
             self.assertExit(run, EXIT_WARNING)
             for n in rep["nodes"]:
                 self.assertEqual(n["failure_domain"], n["address"].rsplit(":", 1)[0])
+
+
+def start_fake_cluster(masters: int) -> FakeCluster:
+    """A fake cluster (one Python thread serving every node's port) on free loopback ports."""
+    for _ in range(50):
+        base = random.randrange(harness.PORT_RANGE[0], harness.PORT_RANGE[1] - 2 * masters)
+        if all(harness.port_free("127.0.0.1", base + i) for i in range(2 * masters)):
+            try:
+                return FakeCluster(masters, base).start()
+            except RuntimeError:
+                continue  # taken meanwhile: another range
+    raise RuntimeError("no free port range for the fake cluster")
+
+
+class DescriptorLimitTest(unittest.TestCase):
+    """A fake 200-node cluster under a soft descriptor limit of 64: what systemd's soft limit
+    of 1,024 is to a 1,000-node cluster, one socket per node."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = start_fake_cluster(100)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def check_under(self, soft: int, hard: int):
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        proc = subprocess.run([WARDEN_BIN, "check", "--seed", f"127.0.0.1:{self.fake.ports[0]}",
+                               "--json", "--timeout", "5000"], capture_output=True, text=True,
+                              timeout=60, preexec_fn=limit)
+        return proc, json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+    def test_check_raises_its_soft_limit_to_reach_every_node(self):
+        proc, report = self.check_under(64, 4096)
+        self.assertEqual(len(report["nodes"]), 200, proc.stderr)
+        unreachable = [n["address"] for n in report["nodes"] if not n["reachable"]]
+        self.assertEqual(unreachable, [], proc.stderr)
+        self.assertNotIn("node_unreachable", codes(report))
+
+    def test_a_hard_limit_too_low_names_the_problem(self):
+        proc, report = self.check_under(64, 64)
+        self.assertIn(proc.returncode, (EXIT_CRITICAL, EXIT_UNKNOWN), proc.stderr)
+        errors = {n.get("error", "") for n in report.get("nodes", []) if not n["reachable"]}
+        self.assertTrue(any("open files" in e.lower() for e in errors), errors)
 
 
 if __name__ == "__main__":
