@@ -159,21 +159,6 @@ std::string encode(const command& arguments) {
     return encode_command(views);
 }
 
-result<void> authenticate(redis_connection& connection, const credentials& auth) {
-    if (!auth.password) return {};
-    command request{"AUTH"};
-    if (auth.username) request.push_back(*auth.username);
-    request.push_back(*auth.password);
-    auto reply = connection.call(request);
-    std::fill(request.back().begin(), request.back().end(), '\0');
-    if (!reply) return reply.failure();  // already names the address
-    if (reply->type == resp_type::error) {
-        return error{connection.address() + ": authentication failed: " + one_line(reply->text),
-                     error_kind::auth};
-    }
-    return {};
-}
-
 }  // namespace
 
 result<redis_connection> redis_connection::open(const std::string& address, const credentials& auth,
@@ -185,7 +170,7 @@ result<redis_connection> redis_connection::open(const std::string& address, cons
     if (!endpoints) return prefixed(address, endpoints.failure());
     if (auto failure = connection_state->connect(*endpoints)) return prefixed(address, *failure);
     redis_connection connection(std::move(connection_state));
-    if (auto authenticated = authenticate(connection, auth); !authenticated) {
+    if (auto authenticated = connection.authenticate(auth); !authenticated) {
         return authenticated.failure();
     }
     return connection;
@@ -196,6 +181,25 @@ redis_connection::redis_connection(std::unique_ptr<state> connection_state)
 redis_connection::redis_connection(redis_connection&&) noexcept = default;
 redis_connection& redis_connection::operator=(redis_connection&&) noexcept = default;
 redis_connection::~redis_connection() = default;
+
+result<void> redis_connection::authenticate(const credentials& auth) {
+    if (!auth.password) return {};
+    command request{"AUTH"};
+    if (auth.username) request.push_back(*auth.username);
+    request.push_back(*auth.password);
+    auto reply = call(request);
+    std::fill(request.back().begin(), request.back().end(), '\0');
+    if (!reply) return reply.failure();  // already names the address
+    if (reply->type == resp_type::error) {
+        return error{address() + ": authentication failed: " + one_line(reply->text),
+                     error_kind::auth};
+    }
+    return {};
+}
+
+bool redis_connection::usable() const {
+    return !state_->broken;
+}
 
 result<resp_value> redis_connection::call(const command& arguments) {
     auto replies = state_->exchange(encode(arguments), 1);

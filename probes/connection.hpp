@@ -33,6 +33,12 @@ class redis_connection {
     redis_connection& operator=(redis_connection&&) noexcept;
     ~redis_connection();
 
+    // AUTH with these credentials (nothing to do without a password). The error names the
+    // address, never the password.
+    result<void> authenticate(const credentials& auth);
+    // False once a timeout or transport failure has closed the connection.
+    bool usable() const;
+
     result<resp_value> call(const command& arguments);
     // One write, replies in order; fails as a whole on a transport problem.
     result<std::vector<resp_value>> pipeline(const std::vector<command>& commands);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "controller/core/audit/sha256.hpp"
 #include "controller/core/compat/server_version.hpp"
@@ -45,13 +46,10 @@ std::string display_name(const std::vector<std::string>& command) {
     return command[0];
 }
 
-void probe_anonymously(security_probe& probe, const security_request& request) {
-    auto anonymous = redis_connection::open(probe.address, {}, request.timeout);
-    if (!anonymous) {
-        probe.anonymous_reply = anonymous.failure().message;
-        return;
-    }
-    auto reply = anonymous->call({"PING"});
+// Warden's own connection before it authenticates: the first reply to PING, as a client
+// without credentials would see it.
+void ask_anonymously(security_probe& probe, redis_connection& connection) {
+    auto reply = connection.call({"PING"});
     if (!reply) {
         // Protected mode answers -DENIED; the audit wants the server's own words.
         const auto& message = reply.failure().message;
@@ -64,6 +62,41 @@ void probe_anonymously(security_probe& probe, const security_request& request) {
     }
     probe.anonymous_reply = reply->type == resp_type::status ? reply->text : one_line(reply->text);
     if (probe.anonymous_reply.starts_with("NOAUTH")) probe.anonymous_reply = "NOAUTH";
+}
+
+// A kept connection put back into a new client's state: RESET (Redis 6.2+) deauthenticates
+// it as if it had just connected. False before 6.2 or when the server closed it meanwhile.
+bool reset_as_new(redis_connection& connection) {
+    auto reply = connection.call({"RESET"});
+    return reply && reply->type == resp_type::status && reply->text == "RESET";
+}
+
+// The node's connection, asked anonymously (probe.anonymous_reply) and then authenticated:
+// the kept one when it can be reset, else a new one. An unauthenticated connection's rights
+// are fixed when it connects (or is RESET), so only such a one tells what a new client may do.
+result<redis_connection> ready_connection(security_probe& probe, const security_request& request,
+                                          std::optional<redis_connection> kept) {
+    std::optional<redis_connection> connection;
+    if (kept && kept->usable() && reset_as_new(*kept)) connection = std::move(kept);
+    kept.reset();  // before 6.2, or closed: replaced by a new connection
+    if (!connection) {
+        auto opened = redis_connection::open(probe.address, {}, request.timeout);
+        if (!opened) {
+            probe.anonymous_reply = opened.failure().message;
+            return opened.failure();
+        }
+        connection = std::move(*opened);
+    }
+    ask_anonymously(probe, *connection);
+    if (!connection->usable() || probe.anonymous_reply.starts_with("DENIED")) {
+        // Refused or closed by the server: what an authenticated client meets is a new
+        // connection's business (protected mode denies it just the same).
+        return redis_connection::open(probe.address, request.auth, request.timeout);
+    }
+    if (auto authenticated = connection->authenticate(request.auth); !authenticated) {
+        return authenticated.failure();
+    }
+    return std::move(*connection);
 }
 
 std::vector<command> first_round() {
@@ -177,33 +210,39 @@ void check_rights_by_renames(security_probe& probe, redis_connection& connection
     }
 }
 
-security_probe probe_node(const std::string& address, const security_request& request) {
-    security_probe probe;
-    probe.address = address;
-    probe_anonymously(probe, request);
-    auto connection = redis_connection::open(address, request.auth, request.timeout);
-    if (!connection) {
-        probe.error = connection.failure().message;
-        return probe;
-    }
-    auto replies = connection->pipeline(first_round());
+void read_security(security_probe& probe, redis_connection& connection,
+                   const security_request& request) {
+    auto replies = connection.pipeline(first_round());
     if (!replies) {
         probe.error = replies.failure().message;
-        return probe;
+        return;
     }
     probe.reachable = true;
     bool answered_acl = take_first_round(probe, *replies);
     switch (command_rights_method_for(server_version_of(probe.info), answered_acl)) {
         case command_rights_method::acl_dryrun:
-            check_rights_with_acl(probe, *connection, request);
+            check_rights_with_acl(probe, connection, request);
             break;
         case command_rights_method::acl_rules:
             rights_from_rules(probe, users_to_check(probe, request.policy));
             break;
         case command_rights_method::renamed_commands:
-            check_rights_by_renames(probe, *connection);
+            check_rights_by_renames(probe, connection);
             break;
     }
+}
+
+security_probe probe_node(const std::string& address, const security_request& request,
+                          security_links* links) {
+    security_probe probe;
+    probe.address = address;
+    auto connection = ready_connection(probe, request, links ? links->take(address) : std::nullopt);
+    if (!connection) {
+        probe.error = connection.failure().message;
+        return probe;
+    }
+    read_security(probe, *connection, request);
+    if (links != nullptr && connection->usable()) links->keep(address, std::move(*connection));
     return probe;
 }
 
@@ -224,11 +263,37 @@ void take_config_reply(security_probe& probe, const std::string& name, const res
     probe.config[name] = std::move(value);
 }
 
+std::optional<redis_connection> security_links::take(const std::string& address) {
+    std::lock_guard lock(mutex_);
+    auto found = kept_.find(address);
+    if (found == kept_.end()) return std::nullopt;
+    auto connection = std::move(found->second);
+    kept_.erase(found);
+    return connection;
+}
+
+void security_links::keep(const std::string& address, redis_connection connection) {
+    std::lock_guard lock(mutex_);
+    kept_.insert_or_assign(address, std::move(connection));
+}
+
+void security_links::keep_only(const std::vector<std::string>& addresses) {
+    std::set<std::string> wanted(addresses.begin(), addresses.end());
+    std::lock_guard lock(mutex_);
+    std::erase_if(kept_, [&wanted](const auto& entry) { return !wanted.contains(entry.first); });
+}
+
+std::size_t security_links::size() const {
+    std::lock_guard lock(mutex_);
+    return kept_.size();
+}
+
 std::vector<security_probe> probe_security(const std::vector<std::string>& addresses,
-                                           const security_request& request) {
+                                           const security_request& request, security_links* links) {
     std::vector<security_probe> probes(addresses.size());
     parallel_for(addresses.size(), request.parallel,
-                 [&](std::size_t i) { probes[i] = probe_node(addresses[i], request); });
+                 [&](std::size_t i) { probes[i] = probe_node(addresses[i], request, links); });
+    if (links != nullptr) links->keep_only(addresses);  // nodes gone from the cluster
     return probes;  // every worker joined before parallel_for returned
 }
 

@@ -192,8 +192,9 @@ void cluster_monitor::audit(const topology& cluster) {
     for (const auto& node : cluster.nodes) {
         if (!node.address.empty() && node.address.front() != ':') addresses.push_back(node.address);
     }
-    auto audited = run_audit(settings_.name, cluster, probes::probe_security(addresses, request),
-                             request.policy);
+    auto audited =
+        run_audit(settings_.name, cluster,
+                  probes::probe_security(addresses, request, &security_links_), request.policy);
     auto now = std::chrono::system_clock::now();
     log_events(track_findings(audit_active_, audited.findings, now));
     board_.publish_audit(settings_.name, std::move(audited), now);

@@ -19,6 +19,7 @@
 #include "controller/executor/heal_executor.hpp"
 #include "probes/completion.hpp"
 #include "probes/poll.hpp"
+#include "probes/security_poll.hpp"
 
 namespace warden::daemon {
 
@@ -78,7 +79,8 @@ class cluster_monitor {
     std::thread thread_;
 
     executor::heal_target heal_target_;
-    probes::cluster_poller poller_;  // one connection per node, kept across polls
+    probes::cluster_poller poller_;          // one connection per node, kept across polls
+    probes::security_links security_links_;  // the audit's, kept across audits
     action_rate_limit rate_limit_;
     std::string last_plan_text_;
     active_findings audit_active_;

@@ -304,6 +304,65 @@ class KeptConnectionsTest(unittest.TestCase):
         self.assertTrue(all(b - a <= 1 for a, b in zip(before, self.connections_received())))
 
 
+class KeptAuditConnectionsTest(unittest.TestCase):
+    """The audit keeps its connection per node too, RESET before the anonymous PING, so a
+    password set while warden runs is seen as a new client would see it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(masters=3, replicas=0, hosts=1).start()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="warden-kept-audit-")
+        cls.daemon = Daemon(f"clusters:\n  - name: main\n    seeds: [{cls.cluster.seeds()[0]}]\n"
+                            "    poll_interval: 200ms\n    timeout: 1s\n"
+                            "    security_interval: 500ms\n", cls.tmp.name)
+        wait_until(lambda: metric(cls.daemon.metrics(), "redis_warden_last_audit_timestamp_seconds",
+                                  cluster="main") != [], 20, "first audit done")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.cluster.stop()
+        cls.tmp.cleanup()
+
+    def audits(self) -> float:
+        return metric(self.daemon.metrics(), "redis_warden_last_audit_timestamp_seconds",
+                      cluster="main")[0]
+
+    def test_1_steady_audits_open_no_new_connection(self):
+        before = [int(self.cluster.info(n, "stats")["total_connections_received"])
+                  for n in self.cluster.members()]
+        first = self.audits()
+        time.sleep(4)
+        self.assertGreaterEqual(self.audits() - first, 2.0, "audits kept running")
+        after = [int(self.cluster.info(n, "stats")["total_connections_received"])
+                 for n in self.cluster.members()]
+        opened = [b - a for a, b in zip(before, after)]
+        print(f"\n  new connections per node over about 6 audits: {opened}")
+        # Two per node per audit (anonymous + authenticated) before links were kept.
+        self.assertTrue(all(n <= 1 for n in opened), opened)
+
+    def auth_disabled(self) -> list[float]:
+        return metric(self.daemon.metrics(), "redis_warden_findings", cluster="main",
+                      code="auth_disabled", severity="critical")
+
+    def test_2_a_password_set_meanwhile_is_seen_through_the_kept_connection(self):
+        self.assertEqual(self.auth_disabled(), [1.0])  # no password: new clients may run commands
+        # Clients made before the password keep their rights (Redis marks a connection
+        # authenticated when it connects): these put it back afterwards.
+        admins = [self.cluster.redis(n) for n in self.cluster.members()]
+        for admin in admins:
+            admin.ping()
+        try:
+            for admin in admins:
+                admin.config_set("requirepass", "set-while-watched")
+            wait_until(lambda: self.auth_disabled() == [0.0], 10,
+                       "the audit's kept connection answering NOAUTH after RESET")
+        finally:
+            for admin in admins:
+                admin.config_set("requirepass", "")
+        wait_until(lambda: self.auth_disabled() == [1.0], 10, "auth_disabled raised again")
+
+
 class FrozenNodeTest(unittest.TestCase):
     """A poll waiting on a frozen node (SIGSTOP) with a long timeout: a reload and a shutdown
     cancel it rather than wait it out, and /metrics keeps answering meanwhile."""
