@@ -2,9 +2,10 @@
 //
 // Why not asio::ip::tcp::resolver::async_resolve: it runs getaddrinfo on Asio's private
 // thread, and both io_context::run() and the io_context's destructor wait for that call
-// to return, so a stuck DNS server would stretch a poll far past its timeout. Here each
-// lookup runs on its own detached thread and hands its answer back through a lifeline
-// that the poll cuts before its io_context goes away; a late answer is simply dropped.
+// to return, so a stuck DNS server would stretch a poll far past its timeout. Here lookups
+// run on a few long-lived detached workers (at most 8, started as lookups wait and ended
+// when idle) and hand their answers back through a lifeline that the poll cuts before its
+// io_context goes away; a late answer is simply dropped.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -37,7 +38,7 @@ class resolver_lifeline {
 using resolve_handler = std::function<void(const boost::system::error_code&,
                                            std::vector<boost::asio::ip::tcp::endpoint>)>;
 
-// Resolves `host` on a detached thread; `handler` later runs on the lifeline's io_context.
+// Resolves `host` on a resolver worker; `handler` later runs on the lifeline's io_context.
 // Never calls `handler` inline.
 void resolve_detached(const std::shared_ptr<resolver_lifeline>& lifeline, std::string host,
                       std::uint16_t port, resolve_handler handler);
