@@ -21,7 +21,7 @@ class string_index {
         if (slots_.empty()) return -1;
         auto hash = hash_of(id);
         for (auto at = hash & mask(); slots_[at].number >= 0; at = (at + 1) & mask()) {
-            if (slots_[at].hash == hash && view(slots_[at].number) == id) {
+            if (slots_[at].hash == hash && name(slots_[at].number) == id) {
                 return slots_[at].number;
             }
         }
@@ -30,16 +30,18 @@ class string_index {
     // The string's number, and whether it is new.
     std::pair<std::int32_t, bool> intern(std::string_view id) {
         if (auto known = find(id); known >= 0) return {known, false};
-        if ((names_.size() + 1) * 2 > slots_.size()) grow();
-        auto number = static_cast<std::int32_t>(names_.size());
-        names_.emplace_back(id);
+        if ((offsets_.size() + 1) * 2 > slots_.size()) grow();
+        auto number = static_cast<std::int32_t>(offsets_.size());
         offsets_.push_back({arena_.size(), id.size()});
         arena_.append(id);
         place(hash_of(id), number);
         return {number, true};
     }
-    const std::string& name(std::int32_t number) const { return names_[number]; }
-    std::size_t size() const { return names_.size(); }
+    // Valid until the next intern().
+    std::string_view name(std::int32_t number) const {
+        return std::string_view(arena_).substr(offsets_[number].first, offsets_[number].second);
+    }
+    std::size_t size() const { return offsets_.size(); }
 
   private:
     struct slot {
@@ -68,9 +70,6 @@ class string_index {
         return hash ^ (hash >> 33);
     }
     std::size_t mask() const { return slots_.size() - 1; }
-    std::string_view view(std::int32_t number) const {
-        return std::string_view(arena_).substr(offsets_[number].first, offsets_[number].second);
-    }
     void place(std::uint64_t hash, std::int32_t number) {
         auto at = hash & mask();
         while (slots_[at].number >= 0) at = (at + 1) & mask();
@@ -87,7 +86,6 @@ class string_index {
     std::vector<slot> slots_;  // a power of two in size, at most half full
     std::string arena_;        // every id's bytes, back to back
     std::vector<std::pair<std::size_t, std::size_t>> offsets_;  // number -> arena offset, size
-    std::vector<std::string> names_;
 };
 
 }  // namespace warden

@@ -1,12 +1,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <numeric>
 #include <set>
 #include <tuple>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "controller/core/parse/info_fields.hpp"
@@ -412,12 +410,12 @@ void topology_merger::builder::add_disagreements(topology& merged) const {
         bool partial = claim.views_assigning > 0 && claim.views_assigning < views_;
         if (claim.owners_differ || partial) {
             differ.push_back(slot);
-            if (claim.owner >= 0) differ_nodes.insert(ids_.name(claim.owner));
+            if (claim.owner >= 0) differ_nodes.emplace(ids_.name(claim.owner));
         }
         if (claim.claimed_twice) {
             twice.push_back(slot);
-            twice_nodes.insert(ids_.name(claim.owner));
-            twice_nodes.insert(ids_.name(claim.self_claim));
+            twice_nodes.emplace(ids_.name(claim.owner));
+            twice_nodes.emplace(ids_.name(claim.self_claim));
         }
     }
     if (!twice.empty()) {
@@ -436,7 +434,7 @@ void topology_merger::builder::add_disagreements(topology& merged) const {
     }
     for (std::size_t i = 0; i < evidence_.size(); ++i) {
         const auto& evidence = evidence_[i];
-        const auto& id = ids_.name(static_cast<std::int32_t>(i));
+        std::string id(ids_.name(static_cast<std::int32_t>(i)));
         if (evidence.views_listing < views_) {
             merged.disagreements.push_back(
                 {disagreement_kind::membership,
@@ -549,14 +547,17 @@ topology topology_merger::builder::finish() {
               [](const cluster_node& a, const cluster_node& b) {
                   return std::tie(a.address, a.id) < std::tie(b.address, b.id);
               });
-    std::unordered_map<std::string, std::int32_t> index;
+    // Interned id -> index into merged.nodes (every interned id made one node).
+    std::vector<std::int32_t> node_of(ids_.size(), -1);
     for (std::size_t i = 0; i < merged.nodes.size(); ++i) {
-        if (!merged.nodes[i].id.empty()) index[merged.nodes[i].id] = static_cast<std::int32_t>(i);
+        if (auto id = ids_.find(merged.nodes[i].id); id >= 0) {
+            node_of[id] = static_cast<std::int32_t>(i);
+        }
     }
     for (int slot = 0; slot < slot_count; ++slot) {
         auto owner = slots_[slot].owner;
-        merged.slot_owner[slot] = owner < 0 ? -1 : index.at(ids_.name(owner));
-        if (owner < 0) continue;
+        merged.slot_owner[slot] = owner < 0 ? -1 : node_of[owner];
+        if (merged.slot_owner[slot] < 0) continue;
         auto& node = merged.nodes[merged.slot_owner[slot]];
         ++node.slot_total;
         if (!node.slots.empty() && node.slots.back().last == slot - 1) {
@@ -567,8 +568,8 @@ topology topology_merger::builder::finish() {
     }
     for (auto& node : merged.nodes) {
         if (node.role != node_role::replica || !node.master_id) continue;
-        if (auto found = index.find(*node.master_id); found != index.end()) {
-            merged.nodes[found->second].replica_ids.push_back(node.id);
+        if (auto master = ids_.find(*node.master_id); master >= 0 && node_of[master] >= 0) {
+            merged.nodes[node_of[master]].replica_ids.push_back(node.id);
         }
     }
     for (auto& node : merged.nodes) std::sort(node.replica_ids.begin(), node.replica_ids.end());
