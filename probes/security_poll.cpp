@@ -75,10 +75,9 @@ bool reset_as_new(redis_connection& connection) {
 // the kept one when it can be reset, else a new one. An unauthenticated connection's rights
 // are fixed when it connects (or is RESET), so only such a one tells what a new client may do.
 result<redis_connection> ready_connection(security_probe& probe, const security_request& request,
-                                          std::optional<redis_connection> kept) {
-    std::optional<redis_connection> connection;
-    if (kept && kept->usable() && reset_as_new(*kept)) connection = std::move(kept);
-    kept.reset();  // before 6.2, or closed: replaced by a new connection
+                                          std::optional<redis_connection> connection) {
+    // A kept one that cannot be reset (before 6.2, or closed meanwhile) is replaced.
+    if (connection && !(connection->usable() && reset_as_new(*connection))) connection.reset();
     if (!connection) {
         auto opened = redis_connection::open(probe.address, {}, request.timeout);
         if (!opened) {
