@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "config/yaml_walk.hpp"
 #include "controller/core/audit/sha256.hpp"
 #include "controller/core/coordination/etcd_protocol.hpp"
@@ -102,8 +104,48 @@ auth_settings read_auth(const yaml_cursor& at, const secret_reader& read_secret)
     return auth;
 }
 
+std::string readable_file_at(const yaml_cursor& at) {
+    auto path = at.scalar();
+    std::ifstream file(path);
+    if (!file) throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    return path;
+}
+
+std::string readable_directory_at(const yaml_cursor& at) {
+    auto path = at.scalar();
+    struct stat found {};
+    if (::stat(path.c_str(), &found) != 0) {
+        throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    }
+    if (!S_ISDIR(found.st_mode)) throw at.fail(fmt::format("'{}' is not a directory", path));
+    return path;
+}
+
+// A TLS client profile: the same keys for a cluster and for etcd. `insecure` is never
+// implied: only `insecure: true` written here turns verification off.
+tls_settings read_tls(const yaml_cursor& at, const std::set<std::string>& also_allowed = {}) {
+    std::set<std::string> allowed{"ca_file",  "ca_dir",      "cert_file",
+                                  "key_file", "server_name", "insecure"};
+    allowed.insert(also_allowed.begin(), also_allowed.end());
+    at.expect_map(allowed);
+    tls_settings tls;
+    if (at.has("ca_file")) tls.ca_file = readable_file_at(at.child("ca_file"));
+    if (at.has("ca_dir")) tls.ca_dir = readable_directory_at(at.child("ca_dir"));
+    if (at.has("cert_file")) tls.cert_file = readable_file_at(at.child("cert_file"));
+    if (at.has("key_file")) tls.key_file = readable_file_at(at.child("key_file"));
+    if (at.has("server_name")) {
+        tls.server_name = at.child("server_name").scalar();
+        if (tls.server_name->empty()) throw at.child("server_name").fail("empty server name");
+    }
+    if (at.has("insecure")) tls.insecure = at.child("insecure").boolean();
+    if (tls.cert_file.has_value() != tls.key_file.has_value()) {
+        throw at.fail("cert_file and key_file go together (a client certificate and its key)");
+    }
+    return tls;
+}
+
 cluster_settings read_cluster(const yaml_cursor& at, const secret_reader& read_secret) {
-    at.expect_map({"name", "seeds", "auth", "poll_interval", "timeout", "security_interval",
+    at.expect_map({"name", "seeds", "auth", "tls", "poll_interval", "timeout", "security_interval",
                    "failure_domains", "heal"});
     cluster_settings cluster;
     if (!at.has("name")) throw at.fail("missing 'name'");
@@ -113,6 +155,21 @@ cluster_settings read_cluster(const yaml_cursor& at, const secret_reader& read_s
     cluster.seeds = endpoints_at(at.child("seeds"));
     if (cluster.seeds.empty()) throw at.child("seeds").fail("needs at least one HOST:PORT");
     if (at.has("auth")) cluster.auth = read_auth(at.child("auth"), read_secret);
+    if (at.has("tls")) {
+        auto section = at.child("tls");
+        cluster.tls = read_tls(section, {"expiry_warning_days", "expiry_critical_days"});
+        if (section.has("expiry_warning_days")) {
+            cluster.certificate_warning_days =
+                section.child("expiry_warning_days").integer(1, 3650);
+        }
+        if (section.has("expiry_critical_days")) {
+            cluster.certificate_critical_days =
+                section.child("expiry_critical_days").integer(0, 3650);
+        }
+        if (cluster.certificate_critical_days > cluster.certificate_warning_days) {
+            throw section.fail("expiry_critical_days is more than expiry_warning_days");
+        }
+    }
     if (at.has("poll_interval")) cluster.poll_interval = duration_at(at.child("poll_interval"));
     if (at.has("timeout")) cluster.timeout = duration_at(at.child("timeout"));
     if (at.has("security_interval")) {
@@ -133,25 +190,6 @@ std::vector<std::string> etcd_endpoints_at(const yaml_cursor& at) {
         values.push_back(text);
     }
     return values;
-}
-
-std::string readable_file_at(const yaml_cursor& at) {
-    auto path = at.scalar();
-    std::ifstream file(path);
-    if (!file) throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    return path;
-}
-
-etcd_tls_settings read_etcd_tls(const yaml_cursor& at) {
-    at.expect_map({"ca_file", "cert_file", "key_file"});
-    etcd_tls_settings tls;
-    if (at.has("ca_file")) tls.ca_file = readable_file_at(at.child("ca_file"));
-    if (at.has("cert_file")) tls.cert_file = readable_file_at(at.child("cert_file"));
-    if (at.has("key_file")) tls.key_file = readable_file_at(at.child("key_file"));
-    if (tls.cert_file.has_value() != tls.key_file.has_value()) {
-        throw at.fail("cert_file and key_file go together (a client certificate and its key)");
-    }
-    return tls;
 }
 
 // What counts as TLS is parse_etcd_endpoint's to say (the endpoints are validated already).
@@ -187,7 +225,7 @@ coordination_settings read_coordination(const yaml_cursor& at, const secret_read
         throw at.fail("backend etcd needs endpoints");
     }
     if (at.has("tls")) {
-        coordination.tls = read_etcd_tls(at.child("tls"));
+        coordination.tls = read_tls(at.child("tls"));
         if (!any_https(coordination.endpoints)) {
             throw at.child("tls").fail("tls applies to https:// endpoints and none is configured");
         }

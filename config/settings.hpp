@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controller/core/result.hpp"
+#include "controller/core/tls.hpp"
 #include "controller/core/topology/failure_domain.hpp"
 
 namespace warden::config {
@@ -49,6 +50,10 @@ struct cluster_settings {
     std::string name;
     std::vector<std::string> seeds;
     auth_settings auth;
+    // Present: every connection to the cluster's nodes is TLS (DESIGN.md "TLS").
+    std::optional<tls_settings> tls;
+    int certificate_warning_days = 30;  // tls.expiry_warning_days
+    int certificate_critical_days = 7;  // tls.expiry_critical_days
     milliseconds poll_interval{1000};
     milliseconds timeout{500};
     milliseconds security_interval{60000};
@@ -56,22 +61,15 @@ struct cluster_settings {
     heal_settings heal;
 };
 
-// TLS to https:// etcd endpoints: the server's certificate is checked against ca_file (or
-// the system's CAs) and the endpoint's host name; cert_file + key_file when etcd asks for a
-// client certificate (--client-cert-auth). Paths, checked readable when the config loads.
-struct etcd_tls_settings {
-    std::optional<std::string> ca_file;
-    std::optional<std::string> cert_file;
-    std::optional<std::string> key_file;
-    friend bool operator==(const etcd_tls_settings&, const etcd_tls_settings&) = default;
-};
-
 struct coordination_settings {
     std::string backend = "none";  // none | etcd
     std::vector<std::string> endpoints;
     std::string prefix = "/redis-warden/";
     milliseconds ttl{10000};
-    etcd_tls_settings tls;
+    // TLS to https:// etcd endpoints: the server's certificate is checked against ca_file (or
+    // the system's CAs) and the endpoint's host name; cert_file + key_file when etcd asks
+    // for a client certificate (--client-cert-auth). Paths, checked readable at load.
+    tls_settings tls;
     auth_settings auth;  // etcd user (username + password_file) when etcd has auth enabled
     // Passwords are compared by hash, never as text.
     friend bool operator==(const coordination_settings& a, const coordination_settings& b);

@@ -13,7 +13,9 @@
 
 #include "controller/core/parse/endpoint.hpp"
 #include "probes/probe_exchange.hpp"
+#include "probes/redis_stream.hpp"
 #include "probes/resolve.hpp"
+#include "probes/tls.hpp"
 #include "probes/transport_errors.hpp"
 
 namespace warden::probes {
@@ -27,7 +29,7 @@ struct redis_connection::state {
         : address(std::move(dialed)),
           timeout(limit),
           lifeline(std::make_shared<resolver_lifeline>(io)),
-          socket(io) {}
+          stream(io) {}
     ~state() { lifeline->cut(); }
 
     // Runs the io_context until `done` is set or the timeout passes. On timeout the socket
@@ -36,8 +38,7 @@ struct redis_connection::state {
         io.restart();
         io.run_for(timeout);
         if (done) return std::nullopt;
-        error_code ignored;
-        socket.close(ignored);
+        stream.close();
         io.restart();
         io.run_for(std::chrono::milliseconds(100));  // let the aborted handlers finish
         return error{fmt::format("timed out after {} ms ({})", timeout.count(), what),
@@ -71,37 +72,64 @@ struct redis_connection::state {
         bool done = false;
         error_code outcome;
         // Opened here: Asio's range connect reports a socket it could not open as canceled.
-        if (!endpoints.empty()) socket.open(endpoints.front().protocol(), outcome);
+        if (!endpoints.empty()) stream.socket().open(endpoints.front().protocol(), outcome);
         if (outcome) return error{describe_socket_error(outcome), error_kind::refused};
-        net::async_connect(socket, endpoints, [&](const error_code& ec, const tcp::endpoint&) {
-            outcome = ec;
-            done = true;
-        });
+        net::async_connect(stream.socket(), endpoints,
+                           [&](const error_code& ec, const tcp::endpoint&) {
+                               outcome = ec;
+                               done = true;
+                           });
         if (auto late = run_until(done, "connecting")) return late;
         if (outcome) return error{describe_connect_error(outcome), error_kind::refused};
         error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
+        stream.socket().set_option(tcp::no_delay(true), ignored);
         return std::nullopt;
+    }
+
+    // Over TLS: the handshake, verified as the profile says; the certificate is kept.
+    std::optional<error> handshake(const tls_client& profile, const std::string& host) {
+        tls_profile = &profile;
+        if (auto prepared = stream.begin_tls(profile, host); !prepared) return prepared.failure();
+        bool done = false;
+        error_code outcome;
+        stream.async_handshake([&](const error_code& ec) {
+            outcome = ec;
+            done = true;
+        });
+        if (auto late = run_until(done, "TLS handshake: no TLS answer (a plaintext port?)")) {
+            return late;
+        }
+        certificate = peer_certificate(stream.tls_session());
+        expected_name = profile.settings().server_name.value_or(host);
+        if (outcome) return error{describe_failure(outcome), error_kind::refused};
+        return std::nullopt;
+    }
+
+    std::string describe_failure(const error_code& ec) {
+        if (is_tls_error(ec)) return describe_tls_error(ec, stream.tls_session(), expected_name);
+        if (!answered) {
+            if (auto hint = closed_before_reply_hint(ec, tls_profile)) return *hint;
+        }
+        return describe_transfer_error(ec);
     }
 
     result<std::vector<resp_value>> exchange(std::string request, std::size_t expected) {
         if (broken) return *broken;
         bool written = false;
         error_code write_outcome;
-        net::async_write(socket, net::buffer(request), [&](const error_code& ec, std::size_t) {
+        stream.async_write(net::buffer(request), [&](const error_code& ec, std::size_t) {
             write_outcome = ec;
             written = true;
         });
         auto failure = run_until(written, "sending");
         std::fill(request.begin(), request.end(), '\0');  // may hold a password
         if (!failure && write_outcome) {
-            failure = error{describe_transfer_error(write_outcome), error_kind::refused};
+            failure = error{describe_failure(write_outcome), error_kind::refused};
         }
         if (!failure) failure = read_replies(expected);
         if (failure) {
             broken = *failure;
-            error_code ignored;
-            socket.close(ignored);
+            stream.close();
             return *failure;
         }
         std::vector<resp_value> replies;
@@ -121,19 +149,25 @@ struct redis_connection::state {
             bool done = false;
             error_code outcome;
             std::size_t bytes = 0;
-            socket.async_read_some(net::buffer(chunk), [&](const error_code& ec, std::size_t n) {
+            stream.async_read_some(net::buffer(chunk), [&](const error_code& ec, std::size_t n) {
                 outcome = ec;
                 bytes = n;
                 done = true;
             });
             if (auto late = run_until(done, "waiting for reply")) return late;
+            if (!answered && !stream.tls()) {
+                if (auto speaks_tls = tls_answer_to_plaintext({chunk.data(), bytes})) {
+                    return error{*speaks_tls, error_kind::protocol};
+                }
+            }
+            answered = answered || bytes > 0;
             bytes_read += bytes;
             if (bytes_read > max_reply_bytes) {
                 return error{too_large_message(max_reply_bytes), error_kind::protocol};
             }
             reader.feed(std::string_view(chunk.data(), bytes));
             if (outcome && bytes == 0) {
-                return error{describe_transfer_error(outcome), error_kind::refused};
+                return error{describe_failure(outcome), error_kind::refused};
             }
         }
         return std::nullopt;
@@ -143,7 +177,11 @@ struct redis_connection::state {
     std::chrono::milliseconds timeout;
     net::io_context io;
     std::shared_ptr<resolver_lifeline> lifeline;
-    tcp::socket socket;
+    redis_stream stream;
+    std::optional<tls_certificate> certificate;
+    std::string expected_name;                // the name the server's certificate must carry
+    const tls_client* tls_profile = nullptr;  // set when the connection is TLS
+    bool answered = false;                    // any reply byte arrived on this connection
     resp_reader reader;
     std::vector<resp_value> pending;
     std::array<char, 16 * 1024> chunk{};
@@ -169,6 +207,11 @@ result<redis_connection> redis_connection::open(const std::string& address, cons
     auto endpoints = connection_state->resolve(*target);
     if (!endpoints) return prefixed(address, endpoints.failure());
     if (auto failure = connection_state->connect(*endpoints)) return prefixed(address, *failure);
+    if (auth.tls) {
+        if (auto failure = connection_state->handshake(*auth.tls, target->host)) {
+            return prefixed(address, *failure);
+        }
+    }
     redis_connection connection(std::move(connection_state));
     if (auto authenticated = connection.authenticate(auth); !authenticated) {
         return authenticated.failure();
@@ -222,6 +265,10 @@ result<std::vector<resp_value>> redis_connection::pipeline(const std::vector<com
 
 const std::string& redis_connection::address() const {
     return state_->address;
+}
+
+const std::optional<tls_certificate>& redis_connection::certificate() const {
+    return state_->certificate;
 }
 
 bool is_permission_error(const resp_value& reply) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "controller/core/result.hpp"
+#include "controller/core/tls.hpp"
 #include "probes/poll.hpp"
 #include "probes/resp.hpp"
 
@@ -44,6 +45,8 @@ class redis_connection {
     result<std::vector<resp_value>> pipeline(const std::vector<command>& commands);
 
     const std::string& address() const;
+    // Over TLS: the certificate the node presented.
+    const std::optional<tls_certificate>& certificate() const;
 
   private:
     struct state;

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/write.hpp>
 
+#include "probes/tls.hpp"
 #include "probes/transport_errors.hpp"
 
 namespace warden::probes {
@@ -29,12 +30,12 @@ node_session::node_session(net::io_context& io, std::shared_ptr<resolver_lifelin
       hooks_(std::move(hooks)),
       deadline_(io),
       link_(link),
-      socket_(link.socket) {}
+      stream_(link.stream) {}
 
 void node_session::start() {
     deadline_.expires_after(limits_.timeout);
     deadline_.async_wait([this](const error_code& ec) { on_deadline(ec); });
-    if (link_.open && socket_.is_open()) {
+    if (link_.open && stream_.is_open()) {
         // Authenticated on an earlier poll: the probe goes without AUTH.
         reusing_ = true;
         plan_ = plan_probe({});
@@ -48,8 +49,8 @@ void node_session::start() {
 void node_session::start_fresh() {
     reusing_ = false;
     link_.open = false;
-    error_code ignored;
-    socket_.close(ignored);
+    link_.certificate.reset();
+    stream_.close();
     plan_ = plan_probe(request_.auth);
     error_code not_ip;
     auto ip = net::ip::make_address(target_.endpoint.host, not_ip);
@@ -84,13 +85,13 @@ void node_session::connect(const std::vector<tcp::endpoint>& endpoints) {
     // Opened here, not by async_connect: Asio's range connect reports a socket it could not
     // open (EMFILE: out of descriptors) as "Operation canceled", which names nothing.
     error_code opened;
-    if (!endpoints.empty()) socket_.open(endpoints.front().protocol(), opened);
+    if (!endpoints.empty()) stream_.socket().open(endpoints.front().protocol(), opened);
     if (opened) {
         finish(describe_socket_error(opened));
         return;
     }
     // Tries each resolved address in turn ("localhost" may give ::1 then 127.0.0.1).
-    net::async_connect(socket_, endpoints,
+    net::async_connect(stream_.socket(), endpoints,
                        [this](const error_code& ec, const tcp::endpoint&) { on_connected(ec); });
 }
 
@@ -101,18 +102,54 @@ void node_session::on_connected(const error_code& ec) {
         return;
     }
     ++link_.connects;
-    phase_ = phase::exchanging;
     error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);  // one small write; do not wait to batch
+    stream_.socket().set_option(tcp::no_delay(true), ignored);  // one small write: no batching
+    if (!request_.auth.tls) {
+        stream_.end_tls();
+        phase_ = phase::exchanging;
+        send_request();
+        return;
+    }
+    if (auto prepared = stream_.begin_tls(*request_.auth.tls, target_.endpoint.host); !prepared) {
+        finish(prepared.failure().message);
+        return;
+    }
+    phase_ = phase::handshaking;
+    ++link_.handshakes;
+    stream_.async_handshake([this](const error_code& handshake_ec) { on_handshake(handshake_ec); });
+}
+
+void node_session::on_handshake(const error_code& ec) {
+    if (phase_ != phase::handshaking) return;
+    // Read even when verification failed: an expired certificate is worth showing.
+    link_.certificate = peer_certificate(stream_.tls_session());
+    if (ec) {
+        finish(describe_failure(ec));
+        return;
+    }
+    phase_ = phase::exchanging;
     send_request();
+}
+
+std::string node_session::describe_failure(const error_code& ec) {
+    if (is_tls_error(ec)) {
+        const auto& name = request_.auth.tls && request_.auth.tls->settings().server_name
+                               ? *request_.auth.tls->settings().server_name
+                               : target_.endpoint.host;
+        return describe_tls_error(ec, stream_.tls_session(), name);
+    }
+    if (!reusing_ && bytes_read_ == 0) {
+        if (auto hint = closed_before_reply_hint(ec, request_.auth.tls.get())) return *hint;
+    }
+    return describe_transfer_error(ec);
 }
 
 void node_session::send_request() {
     connected_at_ = std::chrono::steady_clock::now();
     reader_.emplace();
     if (!buffer_) buffer_ = std::make_unique_for_overwrite<char[]>(read_chunk_bytes);
-    net::async_write(socket_, net::buffer(plan_.request),
-                     [this](const error_code& write_ec, std::size_t) { on_written(write_ec); });
+    stream_.async_write(net::buffer(plan_.request),
+                        [this](const error_code& write_ec, std::size_t) { on_written(write_ec); });
 }
 
 bool node_session::reconnect_if_stale(const error_code& ec) {
@@ -120,7 +157,8 @@ bool node_session::reconnect_if_stale(const error_code& ec) {
     // trouble now, not a leftover of an idle link.
     if (!reusing_ || bytes_read_ > 0 || !ec) return false;
     if (ec != net::error::eof && ec != net::error::connection_reset &&
-        ec != net::error::broken_pipe && ec != net::error::connection_aborted) {
+        ec != net::error::broken_pipe && ec != net::error::connection_aborted &&
+        !is_tls_close(ec)) {
         return false;
     }
     reader_.reset();
@@ -136,14 +174,14 @@ void node_session::on_written(const error_code& ec) {
     if (phase_ != phase::exchanging) return;
     if (ec) {
         if (reconnect_if_stale(ec)) return;
-        finish(describe_transfer_error(ec));
+        finish(describe_failure(ec));
         return;
     }
     read_more();
 }
 
 void node_session::read_more() {
-    socket_.async_read_some(
+    stream_.async_read_some(
         net::buffer(buffer_.get(), read_chunk_bytes),
         [this](const error_code& ec, std::size_t bytes) { on_read(ec, bytes); });
 }
@@ -151,6 +189,12 @@ void node_session::read_more() {
 void node_session::on_read(const error_code& ec, std::size_t bytes) {
     if (phase_ != phase::exchanging) return;
     if (bytes > 0) {
+        if (bytes_read_ == 0 && !stream_.tls()) {
+            if (auto speaks_tls = tls_answer_to_plaintext(std::string_view(buffer_.get(), bytes))) {
+                finish(std::move(speaks_tls));
+                return;
+            }
+        }
         bytes_read_ += bytes;
         if (bytes_read_ > limits_.max_reply_bytes) {
             finish(too_large_message(limits_.max_reply_bytes));
@@ -168,7 +212,7 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
     }
     if (ec) {
         if (reconnect_if_stale(ec)) return;
-        finish(describe_transfer_error(ec));
+        finish(describe_failure(ec));
         return;
     }
     read_more();
@@ -210,12 +254,9 @@ void node_session::finish(std::optional<std::string> failure) {
     exchange_outcome outcome{std::move(replies_), std::move(failure), latency_ms_};
     auto probe = interpret_exchange(target_.address, plan_, outcome);
     // Kept only when the stream is exactly at a reply boundary and the node accepted us.
-    link_.open = complete && probe.reachable && socket_.is_open();
-    if (!link_.open) {
-        error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
-    }
+    probe.certificate = link_.certificate;
+    link_.open = complete && probe.reachable && stream_.is_open();
+    if (!link_.open) stream_.close();
     if (hooks_.on_done) hooks_.on_done(std::move(probe));
 }
 
@@ -223,6 +264,7 @@ std::string node_session::timeout_message() const {
     const char* what = "waiting for reply";
     if (phase_ == phase::resolving) what = "resolving host";
     if (phase_ == phase::connecting) what = "connecting";
+    if (phase_ == phase::handshaking) what = "TLS handshake: no TLS answer (a plaintext port?)";
     return fmt::format("timed out after {} ms ({})", limits_.timeout.count(), what);
 }
 

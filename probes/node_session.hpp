@@ -25,6 +25,7 @@
 #include "probes/discovery.hpp"
 #include "probes/poll.hpp"
 #include "probes/probe_exchange.hpp"
+#include "probes/redis_stream.hpp"
 #include "probes/resolve.hpp"
 #include "probes/resp.hpp"
 
@@ -39,10 +40,12 @@ struct session_hooks {
 
 // A connection to one node, kept across polls by whoever owns it (cluster_poller).
 struct node_link {
-    explicit node_link(boost::asio::io_context& io) : socket(io) {}
-    boost::asio::ip::tcp::socket socket;
-    bool open = false;  // connected, authenticated, and every reply read: reusable
-    int connects = 0;   // connections made on this link (for the poller's count)
+    explicit node_link(boost::asio::io_context& io) : stream(io) {}
+    redis_stream stream;
+    bool open = false;   // connected, authenticated, and every reply read: reusable
+    int connects = 0;    // connections made on this link (for the poller's count)
+    int handshakes = 0;  // TLS handshakes among them
+    std::optional<tls_certificate> certificate;  // what the node presented on this link
 };
 
 // Must outlive every handler it starts: keep it alive until io_context::run() returns.
@@ -57,7 +60,7 @@ class node_session {
     void start();
 
   private:
-    enum class phase { idle, resolving, connecting, exchanging, done };
+    enum class phase { idle, resolving, connecting, handshaking, exchanging, done };
     using tcp = boost::asio::ip::tcp;
 
     struct session_limits {
@@ -73,6 +76,9 @@ class node_session {
     void on_resolved(const boost::system::error_code& ec, std::vector<tcp::endpoint> endpoints);
     void connect(const std::vector<tcp::endpoint>& endpoints);
     void on_connected(const boost::system::error_code& ec);
+    void on_handshake(const boost::system::error_code& ec);
+    // A read or write failure in words; a TLS one names the TLS problem.
+    std::string describe_failure(const boost::system::error_code& ec);
     void on_written(const boost::system::error_code& ec);
     void read_more();
     void on_read(const boost::system::error_code& ec, std::size_t bytes);
@@ -88,7 +94,7 @@ class node_session {
     session_hooks hooks_;
     boost::asio::steady_timer deadline_;
     node_link& link_;
-    tcp::socket& socket_;
+    redis_stream& stream_;
     bool reusing_ = false;  // this exchange runs on a link a previous poll left open
     // Made when the exchange starts and dropped when it ends: a poll of 1,000 nodes keeps
     // every finished session until the round is over.

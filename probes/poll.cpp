@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -115,6 +116,9 @@ snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop,
         io.run();
         result = round.take_snapshot();
     }
+    result.observed_at = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
     if (stop.stop_requested()) {
         state_->start_over();
         return result;
@@ -124,6 +128,7 @@ snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop,
     for (const auto& probe : result.nodes) probed.insert(probe.address);
     for (auto it = state_->links.begin(); it != state_->links.end();) {
         connections_made_ += std::exchange(it->second->connects, 0);
+        handshakes_made_ += std::exchange(it->second->handshakes, 0);
         if (!probed.contains(it->first) || !it->second->open) {
             it = state_->links.erase(it);
         } else {

@@ -15,9 +15,17 @@
 
 namespace warden::probes {
 
+class tls_client;  // probes/tls.hpp
+
+// What a node needs from warden to accept its connection: a password, and on a TLS
+// cluster the client profile (the CA that verifies the node, warden's client certificate).
 struct credentials {
     std::optional<std::string> username;  // ACL user; AUTH <user> <pass> when set
     std::optional<std::string> password;  // never logged or echoed
+    std::shared_ptr<tls_client> tls;      // set: every connection is TLS, built from this
+
+    // The same connection, without AUTH (audit's anonymous look).
+    credentials anonymous() const { return credentials{std::nullopt, std::nullopt, tls}; }
 };
 
 struct poll_request {
@@ -55,14 +63,17 @@ class cluster_poller {
     // As poll_cluster. After a stop the poller starts over (every link closed).
     snapshot poll(const poll_request& request, std::stop_token stop = {},
                   const probe_sink& sink = {});
-    // Connections made since the poller was created (reconnects included).
+    // Connections made since the poller was created (reconnects included), and the TLS
+    // handshakes among them.
     long long connections_made() const { return connections_made_; }
+    long long handshakes_made() const { return handshakes_made_; }
     std::size_t open_links() const;
 
   private:
     struct state;
     std::unique_ptr<state> state_;
     long long connections_made_ = 0;
+    long long handshakes_made_ = 0;
 };
 
 }  // namespace warden::probes

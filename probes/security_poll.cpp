@@ -79,7 +79,8 @@ result<redis_connection> ready_connection(security_probe& probe, const security_
     // A kept one that cannot be reset (before 6.2, or closed meanwhile) is replaced.
     if (connection && !(connection->usable() && reset_as_new(*connection))) connection.reset();
     if (!connection) {
-        auto opened = redis_connection::open(probe.address, {}, request.timeout);
+        auto opened =
+            redis_connection::open(probe.address, request.auth.anonymous(), request.timeout);
         if (!opened) {
             probe.anonymous_reply = opened.failure().message;
             return opened.failure();

@@ -26,6 +26,10 @@ result<std::vector<cluster_target>> targets_from_flags(const target_options& opt
 }
 
 result<std::vector<cluster_target>> targets_from_config(const target_options& options) {
+    if (options.connection.tls.any_given()) {
+        return error{"with --config, TLS comes from each cluster's tls: section, not from flags",
+                     error_kind::usage};
+    }
     auto loaded = config::load_settings(*options.config_file);
     if (!loaded) return loaded.failure();
     std::vector<cluster_target> targets;
@@ -33,7 +37,9 @@ result<std::vector<cluster_target>> targets_from_config(const target_options& op
         if (!options.cluster_name.empty() && cluster.name != options.cluster_name) continue;
         cluster_target target;
         target.name = cluster.name;
-        target.request = executor::poll_request_of(cluster);
+        auto request = executor::poll_request_of(cluster);
+        if (!request) return prefixed(*options.config_file, request.failure());
+        target.request = std::move(*request);
         target.policy = executor::analysis_policy_of(cluster);
         target.heal = cluster.heal;
         targets.push_back(std::move(target));
@@ -55,11 +61,24 @@ void target_options::add_to(CLI::App& command, const std::string& cluster_name_h
                        "map addresses to a failure domain, CIDR=ZONE (repeatable)");
     command.add_option("--min-replicas", min_replicas, "healthy replicas each master should have")
         ->check(CLI::Range(1, 100));
+    command
+        .add_option("--cert-warning-days", certificate_warning_days,
+                    "TLS: warn when a node's certificate expires within this many days")
+        ->check(CLI::Range(1, 3650));
+    command
+        .add_option("--cert-critical-days", certificate_critical_days,
+                    "TLS: critical when a node's certificate expires within this many days")
+        ->check(CLI::Range(0, 3650));
 }
 
 result<analysis_policy> policy_from_flags(const target_options& options) {
     analysis_policy policy;
     policy.health.min_replicas_per_master = options.min_replicas;
+    policy.health.certificate_warning_days = options.certificate_warning_days;
+    policy.health.certificate_critical_days = options.certificate_critical_days;
+    if (options.certificate_critical_days > options.certificate_warning_days) {
+        return error{"--cert-critical-days is more than --cert-warning-days", error_kind::usage};
+    }
     for (const auto& mapping : options.zones) {
         auto equals = mapping.find('=');
         if (equals == std::string::npos || equals + 1 == mapping.size()) {

@@ -22,6 +22,8 @@ struct target_options {
     std::vector<std::string> zones;  // CIDR=ZONE failure-domain mappings
     std::string cluster_name;
     int min_replicas = 1;
+    int certificate_warning_days = 30;
+    int certificate_critical_days = 7;
 
     // --config, --cluster-name, --zone, --min-replicas (connection options separately).
     void add_to(CLI::App& command, const std::string& cluster_name_help);

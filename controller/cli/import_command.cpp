@@ -35,6 +35,9 @@ result<executor::import_settings> settings_of(const import_options& options,
     if (options.from_user && !settings.source_auth.password) {
         return error{"--from-user needs --from-password-file"};
     }
+    auto source_tls = options.from_tls.load("--from-");
+    if (!source_tls) return source_tls.failure();
+    settings.source_auth.tls = std::move(*source_tls);
     settings.db = options.db;
     settings.match = options.match;
     settings.replace = options.mode == "replace";
@@ -205,6 +208,7 @@ void add_import_command(CLI::App& app, import_options& options) {
     command->add_option("--from-user", options.from_user, "ACL user on the source");
     command->add_option("--from-password-file", options.from_password_file,
                         "file whose first line is the source's password");
+    options.from_tls.add_to(*command, "--from-");
     options.connection.add_to(*command);
     options.add_to(*command, "with --config, the cluster to import into");
     command->add_option("--match", options.match, "only keys matching this SCAN pattern");

@@ -16,6 +16,7 @@ struct import_options : acting_options {
     std::string from;
     std::optional<std::string> from_user;
     std::optional<std::string> from_password_file;
+    tls_options from_tls;  // --from-tls, --from-cacert, ...
     std::string match = "*";
     int db = 0;
     std::string mode = "skip-existing";

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/tls.hpp"
+
 namespace warden {
 
 struct node_probe {
@@ -18,6 +20,9 @@ struct node_probe {
     std::string cluster_info;          // raw CLUSTER INFO reply text ("" when not read)
     std::string info;                  // raw INFO replication reply ("" when not read)
     std::optional<double> latency_ms;  // round trip of the command batch
+    // Over TLS: the certificate the node presented (read in the handshake, even when the
+    // handshake then failed verification).
+    std::optional<tls_certificate> certificate;
 
     friend bool operator==(const node_probe&, const node_probe&) = default;
 };
@@ -47,6 +52,9 @@ struct snapshot {
     std::vector<node_probe> nodes;  // sorted by address
     bool offline =
         false;  // saved CLUSTER NODES files: no probes, no INFO, nothing is "unreachable"
+    // When the poll ended (Unix seconds, the poller's clock); certificates are judged
+    // against it. 0 for saved files.
+    long long observed_at = 0;
 
     friend bool operator==(const snapshot&, const snapshot&) = default;
 };

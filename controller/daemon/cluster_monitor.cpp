@@ -53,14 +53,13 @@ void log_unknown_once(const std::string& cluster, const topology& merged,
 
 }  // namespace
 
-cluster_monitor::cluster_monitor(config::cluster_settings settings, status_board& board,
-                                 coordinator& coordination)
+cluster_monitor::cluster_monitor(config::cluster_settings settings, probes::poll_request request,
+                                 status_board& board, coordinator& coordination)
     : settings_(std::move(settings)),
       board_(board),
       coordination_(coordination),
-      heal_target_(executor::heal_target_for(executor::poll_request_of(settings_),
-                                             executor::analysis_policy_of(settings_),
-                                             settings_.heal)),
+      heal_target_(executor::heal_target_for(
+          std::move(request), executor::analysis_policy_of(settings_), settings_.heal)),
       rate_limit_(settings_.heal.max_actions_per_minute) {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
@@ -138,8 +137,10 @@ void cluster_monitor::poll_once() {
         std::string().swap(probe.cluster_nodes);
     });
     if (stopping_.stop_requested()) return;  // cancelled midway: nothing to judge or publish
-    auto reading = executor::plan_for(
-        analyze(settings_.name, std::move(merger), heal_target_.analysis), heal_target_);
+    auto analysis = heal_target_.analysis;
+    analysis.health.now_unix_seconds = static_cast<long long>(unix_seconds_now());
+    auto reading =
+        executor::plan_for(analyze(settings_.name, std::move(merger), analysis), heal_target_);
     log_unknown_once(settings_.name, reading.report.cluster_topology, unknown_logged_);
     auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -27,8 +27,9 @@ class cluster_monitor {
   public:
     // `coordination` decides whether this instance may act on the cluster; it must outlive
     // the monitor.
-    cluster_monitor(config::cluster_settings settings, status_board& board,
-                    coordinator& coordination);
+    // `request`: the cluster's, as executor::poll_request_of built it (TLS profile loaded).
+    cluster_monitor(config::cluster_settings settings, probes::poll_request request,
+                    status_board& board, coordinator& coordination);
     // Requests stop and joins: at once for the poll loop (a poll in flight is cancelled), but
     // an action in flight ends its current step first (bounded by the acting timeout).
     ~cluster_monitor();

@@ -21,6 +21,7 @@
 #include "controller/daemon/http_server.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/daemon/systemd_notify.hpp"
+#include "controller/executor/configured_cluster.hpp"
 #include "probes/completion.hpp"
 
 namespace warden::daemon {
@@ -91,7 +92,9 @@ std::string instance_identity(const std::string& listen_address) {
 // Thread safe: a reload swaps the set on its own thread while the watchdog tick reads it.
 class monitor_set {
   public:
-    void start(const config::settings& settings, status_board& board, coordinator& coordination) {
+    // `requests`: one per cluster, in order (executor::poll_requests_of).
+    void start(const config::settings& settings, std::vector<probes::poll_request> requests,
+               status_board& board, coordinator& coordination) {
         std::lock_guard lock(mutex_);
         if (closed_) return;  // shutting down: a reload that finishes now starts nothing
         std::vector<std::pair<std::string, std::chrono::milliseconds>> names;
@@ -107,8 +110,9 @@ class monitor_set {
         board.set_clusters(names);
         coordination.set_clusters(cluster_names, shortest_poll);
         coordination.start();
-        for (const auto& cluster : settings.clusters) {
-            monitors_.push_back(std::make_unique<cluster_monitor>(cluster, board, coordination));
+        for (std::size_t i = 0; i < settings.clusters.size(); ++i) {
+            monitors_.push_back(std::make_unique<cluster_monitor>(
+                settings.clusters[i], std::move(requests.at(i)), board, coordination));
             monitors_.back()->start();
         }
     }
@@ -149,9 +153,11 @@ class monitor_set {
 
 class daemon_process {
   public:
-    daemon_process(run_options options, config::settings settings)
+    daemon_process(run_options options, config::settings settings,
+                   std::vector<probes::poll_request> requests)
         : options_(std::move(options)),
           settings_(std::move(settings)),
+          requests_(std::move(requests)),
           board_(options_.version),
           server_(io_, [this](const std::string& target) { return route(board_, target); }),
           signals_(io_, SIGTERM, SIGINT, SIGHUP),
@@ -167,7 +173,7 @@ class daemon_process {
                      server_.bound_address(), settings_.clusters.size());
         identity_ = instance_identity(server_.bound_address());
         coordinator_ = std::make_unique<coordinator>(settings_.coordination, identity_);
-        monitors_.start(settings_, board_, *coordinator_);
+        monitors_.start(settings_, std::move(requests_), board_, *coordinator_);
         wait_signal();
         tick();
         io_.run();
@@ -218,6 +224,12 @@ class daemon_process {
             notify_status(board_.summary_line());
             return false;
         }
+        auto requests = executor::poll_requests_of(*loaded);
+        if (!requests) {
+            spdlog::error("reload: keeping the running config: {}", requests.failure().message);
+            notify_status(board_.summary_line());
+            return false;
+        }
         if (!options_.listen && loaded->listen != settings_.listen) {
             spdlog::warn("reload: listen changed to {}; that takes a restart, still on {}",
                          loaded->listen, server_.bound_address());
@@ -229,7 +241,7 @@ class daemon_process {
             coordinator_ = std::make_unique<coordinator>(loaded->coordination, identity_);
         }
         settings_ = std::move(*loaded);
-        monitors_.start(settings_, board_, *coordinator_);
+        monitors_.start(settings_, std::move(*requests), board_, *coordinator_);
         spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
         return true;
     }
@@ -294,6 +306,7 @@ class daemon_process {
 
     run_options options_;
     config::settings settings_;
+    std::vector<probes::poll_request> requests_;  // the first config's, until it starts
     boost::asio::io_context io_;
     status_board board_;
     http_server server_;
@@ -321,8 +334,14 @@ int run_daemon(const run_options& options) {
         std::fprintf(stderr, "redis-warden run: %s\n", loaded.failure().message.c_str());
         return 1;
     }
+    auto requests = executor::poll_requests_of(*loaded);
+    if (!requests) {
+        std::fprintf(stderr, "redis-warden run: %s: %s\n", options.config_file.c_str(),
+                     requests.failure().message.c_str());
+        return 1;
+    }
     configure_logging(loaded->log);
-    daemon_process process(options, std::move(*loaded));
+    daemon_process process(options, std::move(*loaded), std::move(*requests));
     return process.run();
 }
 

@@ -7,9 +7,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -18,6 +15,7 @@
 #include <type_traits>
 
 #include "probes/resolve.hpp"
+#include "probes/tls.hpp"
 #include "probes/transport_errors.hpp"
 
 namespace warden::daemon {
@@ -39,12 +37,6 @@ std::string where(const etcd_endpoint& target) {
                : fmt::format("etcd {}{}:{}", scheme, target.host, target.port);
 }
 
-bool is_ip(const std::string& host) {
-    error_code not_ip;
-    net::ip::make_address(host, not_ip);
-    return !not_ip;
-}
-
 // Starts one asynchronous step and runs the io_context until it completes (the stream's
 // deadline completes it with beast::error::timeout at the latest).
 template <class Start>
@@ -54,36 +46,6 @@ error_code run_step(net::io_context& io, Start start) {
     io.run();
     io.restart();
     return outcome;
-}
-
-// Builds the TLS context from coordination.tls; the error names the file that failed.
-std::unique_ptr<net::ssl::context> tls_context(const config::etcd_tls_settings& tls,
-                                               std::string& problem) {
-    auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
-    context->set_verify_mode(net::ssl::verify_peer);
-    error_code failed;
-    if (tls.ca_file) {
-        context->load_verify_file(*tls.ca_file, failed);
-        if (failed)
-            problem =
-                fmt::format("coordination.tls.ca_file '{}': {}", *tls.ca_file, failed.message());
-    } else {
-        context->set_default_verify_paths(failed);
-        if (failed) problem = fmt::format("the system's CA certificates: {}", failed.message());
-    }
-    if (problem.empty() && tls.cert_file) {
-        context->use_certificate_chain_file(*tls.cert_file, failed);
-        if (failed)
-            problem = fmt::format("coordination.tls.cert_file '{}': {}", *tls.cert_file,
-                                  failed.message());
-    }
-    if (problem.empty() && tls.key_file) {
-        context->use_private_key_file(*tls.key_file, net::ssl::context::pem, failed);
-        if (failed)
-            problem =
-                fmt::format("coordination.tls.key_file '{}': {}", *tls.key_file, failed.message());
-    }
-    return context;
 }
 
 http::request<http::string_body> request_for(const etcd_endpoint& target, const etcd_call& call,
@@ -136,7 +98,15 @@ etcd_session::etcd_session(const config::coordination_settings& settings) {
     }
     bool tls = std::any_of(endpoints_.begin(), endpoints_.end(),
                            [](const etcd_endpoint& endpoint) { return endpoint.tls; });
-    if (tls) tls_ = tls_context(settings.tls, problem_);
+    if (tls) {
+        auto profile =
+            probes::tls_client::make(settings.tls, probes::tls_config_names("coordination.tls"));
+        if (profile) {
+            tls_ = std::move(*profile);
+        } else {
+            problem_ = profile.failure().message;
+        }
+    }
     if (settings.auth.username && settings.auth.password) {
         credentials_ = credentials{*settings.auth.username, *settings.auth.password};
     }
@@ -238,14 +208,22 @@ result<etcd_reply> etcd_client::post_to(const etcd_endpoint& target, const etcd_
         return run_step(io, [&](auto done) { http::async_read(stream, buffer, parser, done); });
     };
     error_code failure;
+    std::string tls_problem;  // worded while the session still exists
     if (target.tls) {
-        beast::ssl_stream<beast::tcp_stream> stream(io, *session_->tls_);
-        // SNI for a name (certificates for IPs carry them as subjectAltName, no SNI), and the
-        // certificate must be for the host we dialed, not just signed by a trusted CA.
-        if (!is_ip(target.host))
-            SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str());
-        stream.set_verify_callback(net::ssl::host_name_verification(target.host));
+        beast::ssl_stream<beast::tcp_stream> stream(io, session_->tls_->context());
+        // The certificate must be for the host we dialed, not just signed by a trusted CA.
+        if (auto prepared = session_->tls_->prepare(stream.native_handle(), target.host);
+            !prepared) {
+            return error{fmt::format("{}: {}", where(target), prepared.failure().message)};
+        }
         failure = exchange(stream, beast::get_lowest_layer(stream));
+        // With TLS 1.3 the server checks the client certificate after the handshake, so its
+        // refusal arrives as an alert while reading: word any OpenSSL error as TLS.
+        if (probes::is_tls_error(failure)) {
+            tls_problem = probes::describe_tls_error(
+                failure, stream.native_handle(),
+                session_->tls_->settings().server_name.value_or(target.host));
+        }
     } else {
         beast::tcp_stream stream(io);
         failure = exchange(stream, stream);
@@ -255,11 +233,7 @@ result<etcd_reply> etcd_client::post_to(const etcd_endpoint& target, const etcd_
             fmt::format("{}: timed out after {} ms ({})", where(target), timeout_.count(), stage)};
     }
     if (failure) {
-        // With TLS 1.3 the server checks the client certificate after the handshake, so its
-        // refusal arrives as an alert while reading: name any OpenSSL error as TLS.
-        bool tls_error = failure.category() == net::error::get_ssl_category() ||
-                         failure.category() == net::ssl::error::get_stream_category();
-        auto text = tls_error ? fmt::format("TLS error: {}", failure.message())
+        auto text = !tls_problem.empty() ? tls_problem
                     : std::string_view(stage) == "connecting"
                         ? probes::describe_connect_error(failure)
                         : probes::describe_transfer_error(failure);

@@ -20,8 +20,8 @@
 #include "controller/core/coordination/etcd_protocol.hpp"
 #include "controller/core/result.hpp"
 
-namespace boost::asio::ssl {
-class context;
+namespace warden::probes {
+class tls_client;  // probes/tls.hpp
 }
 
 namespace warden::daemon {
@@ -50,8 +50,8 @@ class etcd_session {
     void forget_token(const std::string& rejected);
 
     std::vector<etcd_endpoint> endpoints_;
-    std::unique_ptr<boost::asio::ssl::context> tls_;  // null: no https:// endpoint
-    std::string problem_;                             // why the session cannot be used
+    std::shared_ptr<probes::tls_client> tls_;  // null: no https:// endpoint
+    std::string problem_;                      // why the session cannot be used
     std::optional<credentials> credentials_;
     mutable std::mutex token_mutex_;
     std::string token_;

@@ -6,9 +6,15 @@
 #include "controller/core/report/report.hpp"
 #include "probes/poll.hpp"
 
+#include <vector>
+
 namespace warden::executor {
 
-probes::poll_request poll_request_of(const config::cluster_settings& cluster);
+// The cluster's poll request with its TLS profile built (the files are read now; the
+// error names the setting and the file that failed).
+result<probes::poll_request> poll_request_of(const config::cluster_settings& cluster);
+// Every cluster's, in the config's order; the first that fails is the error.
+result<std::vector<probes::poll_request>> poll_requests_of(const config::settings& settings);
 analysis_policy analysis_policy_of(const config::cluster_settings& cluster);
 
 }  // namespace warden::executor

@@ -52,6 +52,7 @@ REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 SLOTS = 16384
 PORT_RANGE = (12000, 21000)  # port + 10000 (bus) stays below the ephemeral range 32768+
 BUS_OFFSET = 10000
+TLS_PLAIN_OFFSET = 5000  # a mixed TLS node's plaintext port: its (TLS) port + this
 STATE_FILE = "cluster.json"
 
 
@@ -234,6 +235,11 @@ class Cluster:
     require_links_up: wait for master_link_status:up on every replica (turn off for tests
         where replication is meant to fail, e.g. protected mode refusing 127.0.0.2/.3).
     keep_dir: leave the directory (logs, nodes.conf) in place on stop.
+    tls: a tls_files.TlsAuthority: every node gets a certificate it signs and listens with
+        TLS on its port (tls-cluster, tls-replication yes); clients need a certificate
+        (tls-auth-clients) unless tls_auth_clients is False. tls_mode "only": `port 0`;
+        "mixed": a plaintext port too, at port + TLS_PLAIN_OFFSET (node.plain_port).
+        tls_node_days: {node index: days} for certificates not valid the default 365 days.
     """
 
     def __init__(self, masters: int = 3, replicas: int = 1, hosts: int = 1, *,
@@ -243,7 +249,8 @@ class Cluster:
                  base_port: Optional[int] = None, dir: Optional[str] = None,
                  daemon: bool = False, extra_config: Optional[list[str]] = None,
                  timeout: float = 30.0, keep_dir: bool = False,
-                 require_links_up: bool = True):
+                 require_links_up: bool = True, tls=None, tls_mode: str = "only",
+                 tls_auth_clients: bool = True, tls_node_days: Optional[dict] = None):
         if masters < 1 or replicas < 0 or hosts < 1 or spares < 0:
             raise ValueError("masters >= 1, replicas >= 0, hosts >= 1, spares >= 0")
         if hosts > 254:
@@ -266,6 +273,14 @@ class Cluster:
         self.timeout = timeout
         self.keep_dir = keep_dir
         self.require_links_up = require_links_up
+        if tls_mode not in ("only", "mixed"):
+            raise ValueError("tls_mode is 'only' or 'mixed'")
+        self.tls = tls
+        self.tls_mode = tls_mode
+        self.tls_auth_clients = tls_auth_clients
+        self.tls_node_days = dict(tls_node_days or {})
+        self.tls_client: Optional[tuple[str, str]] = None  # (cert, key) warden's tests use
+        self._node_certs: dict[int, tuple[str, str]] = {}
         self._own_dir = dir is None
         self.dir = dir
         self.nodes: list[Node] = []
@@ -292,6 +307,30 @@ class Cluster:
 
     def cli_args(self) -> list[str]:
         return ["--user", self.user] if self.user else []
+
+    def tls_args(self, prefix: str = "--") -> list[str]:
+        """redis-warden's TLS flags for this cluster (CA and client certificate)."""
+        if not self.tls:
+            return []
+        cert, key = self.tls_client
+        return [f"{prefix}tls", f"{prefix}cacert", self.tls.cert, f"{prefix}cert", cert,
+                f"{prefix}key", key]
+
+    def tls_config(self) -> dict:
+        """The `tls:` section of a redis-warden config for this cluster."""
+        cert, key = self.tls_client
+        return {"ca_file": self.tls.cert, "cert_file": cert, "key_file": key}
+
+    def node_certificate(self, node: "Node") -> str:
+        return self._node_certs[node.index][0]
+
+    def _issue_certificates(self) -> None:
+        if not self.tls or self.tls_client:
+            return
+        self.tls_client = self.tls.issue("warden-client")
+        for i in range(len(self._layout())):
+            days = self.tls_node_days.get(i, 365)
+            self._node_certs[i] = self.tls.issue(f"node-{i}-{os.getpid()}-{id(self)}", days)
 
     # ----------------------------------------------------------------- layout
     def host_ip(self, h: int) -> str:
@@ -321,7 +360,8 @@ class Cluster:
         def fits(base: int) -> bool:
             if base + n - 1 >= PORT_RANGE[1] or base < PORT_RANGE[0]:
                 return False
-            return all(port_free(h, base + i) and port_free(h, base + i + BUS_OFFSET)
+            return all(port_free(h, base + i) and port_free(h, base + i + BUS_OFFSET) and
+                       (not self._plain_ports() or port_free(h, base + i + TLS_PLAIN_OFFSET))
                        for i, (_, h, _) in enumerate(layout))
 
         if self.base_port and self.base_port not in tried:
@@ -339,9 +379,26 @@ class Cluster:
                            f"{PORT_RANGE[0]}-{PORT_RANGE[1]}")
 
     # ----------------------------------------------------------------- config
+    def _plain_ports(self) -> bool:
+        return bool(self.tls) and self.tls_mode == "mixed"
+
+    def _tls_lines(self, node: Node) -> list[str]:
+        cert, key = self._node_certs[node.index]
+        plain = node.port + TLS_PLAIN_OFFSET if self.tls_mode == "mixed" else 0
+        return [
+            f"port {plain}",
+            f"tls-port {node.port}",
+            f"tls-cert-file {cert}",
+            f"tls-key-file {key}",
+            f"tls-ca-cert-file {self.tls.cert}",
+            "tls-cluster yes",
+            "tls-replication yes",
+            f"tls-auth-clients {'yes' if self.tls_auth_clients else 'no'}",
+        ]
+
     def _config(self, node: Node) -> str:
-        lines = [
-            f"port {node.port}",
+        lines = self._tls_lines(node) if self.tls else [f"port {node.port}"]
+        lines += [
             f"bind {node.host}",
             f"bind-source-addr {node.host}",
             f"protected-mode {'yes' if self.protected_mode else 'no'}",
@@ -438,6 +495,7 @@ class Cluster:
         else:
             os.makedirs(self.dir, exist_ok=True)
         self._register_teardown()
+        self._issue_certificates()
         layout = self._layout()
         tried: set = set()
         attempts = 0
@@ -629,9 +687,18 @@ class Cluster:
         if c is None:
             c = redis.Redis(host=node.host, port=node.port, username=self.client_username,
                             password=self.client_password, socket_timeout=timeout,
-                            socket_connect_timeout=timeout, decode_responses=decode)
+                            socket_connect_timeout=timeout, decode_responses=decode,
+                            **self.tls_client_kwargs())
             self._clients[key] = c
         return c
+
+    def tls_client_kwargs(self) -> dict:
+        """redis-py's TLS arguments for a client of this cluster ({} without TLS)."""
+        if not self.tls:
+            return {}
+        cert, key = self.tls_client
+        return dict(ssl=True, ssl_ca_certs=self.tls.cert, ssl_certfile=cert, ssl_keyfile=key,
+                    ssl_cert_reqs="required")
 
     def cluster_nodes(self, node: Node) -> str:
         return self.redis(node).execute_command("CLUSTER", "NODES")

@@ -112,6 +112,8 @@ const std::map<std::string, std::string>& paged_by_gauge() {
         {finding_code::quorum_lost, "redis_warden_quorum_margin"},
         {finding_code::slots_uncovered, "redis_warden_slots_uncovered"},
         {finding_code::slots_open, "redis_warden_slots_open"},
+        {finding_code::tls_certificate_expiring,
+         "redis_warden_tls_certificate_expiry_timestamp_seconds"},
     };
     return gauges;
 }
@@ -165,7 +167,6 @@ TEST_CASE("the codes DESIGN.md defines that this repository does not raise are t
     }
     // The team's contract is ahead of this build here; implementing one adds it to the table.
     CHECK(missing == std::set<std::string>{"plaintext_port_open", "tls_bus_plaintext",
-                                           "tls_ca_inconsistent", "tls_certificate_expiring",
                                            "tls_client_auth_off", "tls_legacy_protocols",
                                            "tls_replication_plaintext"});
 }

@@ -230,3 +230,63 @@ TEST_CASE("saved views offline: no node is unreachable, failing flags still coun
     healthy_offline.offline = true;
     CHECK(check(healthy_offline).findings.empty());
 }
+
+namespace {
+constexpr long long day = 86400;
+constexpr long long judged_at = 1'800'000'000;
+
+snapshot with_certificates(const std::vector<long long>& days_left,
+                           const std::vector<std::string>& issuers = {}) {
+    auto observed = healthy();
+    for (std::size_t i = 0; i < observed.nodes.size(); ++i) {
+        auto left = i < days_left.size() ? days_left[i] : 365;
+        auto issuer = i < issuers.size() ? issuers[i] : std::string("CN=ca");
+        observed.nodes[i].certificate = tls_certificate{judged_at + left * day, "CN=node", issuer};
+    }
+    return observed;
+}
+
+health_policy at_poll_time() {
+    health_policy policy;
+    policy.now_unix_seconds = judged_at;
+    return policy;
+}
+}  // namespace
+
+TEST_CASE("certificates: under 30 days a warning, under 7 or expired critical, per node") {
+    auto observed = with_certificates({5, 20, -1, 29, 30});
+    auto result = check(observed, {}, at_poll_time());
+    auto expiring = with_code(result, "tls_certificate_expiring");
+    REQUIRE(expiring.size() == 2);
+    CHECK(expiring[0].level == severity::critical);
+    CHECK(expiring[0].nodes.size() == 2);  // 5 days left, and expired a day ago
+    CHECK(expiring[0].message.find("expired") != std::string::npos);
+    CHECK(expiring[0].message.find("(in 5.0 days)") != std::string::npos);
+    CHECK(expiring[1].level == severity::warning);
+    CHECK(expiring[1].nodes.size() == 2);  // 20 and 29 days; 30 is not "under 30"
+    CHECK_FALSE(expiring[1].remediation.empty());
+    CHECK(result.status == severity::critical);
+}
+
+TEST_CASE("certificates: thresholds are the policy's; no clock means no judgement") {
+    auto observed = with_certificates({5});
+    auto policy = at_poll_time();
+    policy.certificate_critical_days = 3;
+    policy.certificate_warning_days = 10;
+    auto relaxed = with_code(check(observed, {}, policy), "tls_certificate_expiring");
+    REQUIRE(relaxed.size() == 1);
+    CHECK(relaxed[0].level == severity::warning);
+    CHECK_FALSE(has(check(observed), "tls_certificate_expiring"));
+    CHECK(check(with_certificates({})).findings.empty());
+}
+
+TEST_CASE("certificates from two issuers are tls_ca_inconsistent; one issuer is fine") {
+    auto mixed =
+        check(with_certificates({}, {"CN=ca-a", "CN=ca-b", "CN=ca-a"}), {}, at_poll_time());
+    auto inconsistent = with_code(mixed, "tls_ca_inconsistent");
+    REQUIRE(inconsistent.size() == 1);
+    CHECK(inconsistent[0].level == severity::warning);
+    CHECK(inconsistent[0].nodes.size() == healthy().nodes.size());
+    CHECK(inconsistent[0].message.find("'CN=ca-b' signed 127.0.0.") != std::string::npos);
+    CHECK_FALSE(has(check(with_certificates({}), {}, at_poll_time()), "tls_ca_inconsistent"));
+}

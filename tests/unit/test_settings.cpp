@@ -72,7 +72,7 @@ TEST_CASE("state_dir reaches every cluster and heal.fast_sync can be turned off"
 TEST_CASE("errors name the file, line, column and key") {
     CHECK(failure_of(minimal + "    timeuot: 1s\n") ==
           "warden.yaml:4:5: key 'clusters[0].timeuot': unknown key (known here: auth, "
-          "failure_domains, heal, name, poll_interval, security_interval, seeds, timeout)");
+          "failure_domains, heal, name, poll_interval, security_interval, seeds, timeout, tls)");
     CHECK(failure_of(minimal + "    timeout: soon\n") ==
           "warden.yaml:4:14: key 'clusters[0].timeout': 'soon' is not a duration (e.g. 500ms, "
           "2s, 1m, 1h)");
@@ -166,4 +166,34 @@ TEST_CASE("durations accept ms, s, m, h and decimals") {
     CHECK_FALSE(parse_duration("5").has_value());
     CHECK_FALSE(parse_duration("0s").has_value());
     CHECK_FALSE(parse_duration("-1s").has_value());
+}
+
+TEST_CASE("a cluster's tls section turns TLS on; insecure only when written out") {
+    CHECK_FALSE(parse(minimal)->clusters[0].tls);
+    // /etc/hostname stands in for a readable certificate file; / for a CA directory.
+    auto parsed = parse(minimal +
+                        "    tls: {ca_file: /etc/hostname, ca_dir: /, cert_file: /etc/hostname,\n"
+                        "          key_file: /etc/hostname, server_name: redis.internal,\n"
+                        "          expiry_warning_days: 20, expiry_critical_days: 2}\n");
+    REQUIRE(parsed);
+    const auto& cluster = parsed->clusters[0];
+    REQUIRE(cluster.tls);
+    CHECK(cluster.tls->ca_dir == "/");
+    CHECK(cluster.tls->server_name == "redis.internal");
+    CHECK_FALSE(cluster.tls->insecure);
+    CHECK(cluster.certificate_warning_days == 20);
+    CHECK(cluster.certificate_critical_days == 2);
+    CHECK(parse(minimal + "    tls: {insecure: true}\n")->clusters[0].tls->insecure);
+    CHECK(parse(minimal + "    tls: {}\n")->clusters[0].tls == tls_settings{});
+
+    CHECK(failure_of(minimal + "    tls: {cert_file: /etc/hostname}\n").find("go together") !=
+          std::string::npos);
+    CHECK(failure_of(minimal + "    tls: {ca_file: /missing.pem}\n").find("cannot read") !=
+          std::string::npos);
+    CHECK(failure_of(minimal + "    tls: {ca_dir: /etc/hostname}\n").find("not a directory") !=
+          std::string::npos);
+    CHECK(failure_of(minimal + "    tls: {expiry_warning_days: 5, expiry_critical_days: 9}\n")
+              .find("more than expiry_warning_days") != std::string::npos);
+    CHECK(failure_of("coordination:\n  tls: {expiry_warning_days: 5}\n" + minimal)
+              .find("unknown key") != std::string::npos);
 }

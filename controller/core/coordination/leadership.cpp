@@ -1,4 +1,5 @@
 #include "controller/core/coordination/leadership.hpp"
+#include "controller/core/utc_time.hpp"
 
 #include <fmt/format.h>
 
@@ -14,16 +15,6 @@ std::string cluster_prefix(std::string_view prefix, std::string_view cluster) {
     if (out.empty() || out.back() != '/') out += '/';
     out += cluster;
     return out;
-}
-
-// Unix seconds -> "2026-11-25T11:28:00Z" (UTC, whole seconds).
-std::string utc_text(double unix_seconds) {
-    auto whole = static_cast<std::time_t>(std::floor(unix_seconds));
-    std::tm parts{};
-    gmtime_r(&whole, &parts);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-    return text;
 }
 
 }  // namespace

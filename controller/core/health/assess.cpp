@@ -14,6 +14,7 @@ assessment assess(const topology& cluster, const health_policy& policy) {
     result.quorum = detail::check_quorum(cluster, result.findings);
     detail::check_slots(cluster, result.findings);
     detail::check_views(cluster, result.findings);
+    detail::check_certificates(cluster, policy, result.findings);
     std::sort(result.findings.begin(), result.findings.end(),
               [](const finding& a, const finding& b) {
                   return std::tie(b.level, a.code, a.nodes, a.message) <

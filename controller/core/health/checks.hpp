@@ -15,6 +15,8 @@ void check_replicas(const topology& cluster, const health_policy& policy, findin
 quorum_state check_quorum(const topology& cluster, findings& out);
 void check_slots(const topology& cluster, findings& out);  // slots_uncovered, slots_open
 void check_views(const topology& cluster, findings& out);  // views_disagree
+// tls_certificate_expiring, tls_ca_inconsistent
+void check_certificates(const topology& cluster, const health_policy& policy, findings& out);
 
 // "127.0.0.1:7000" for an id, or the id itself when the topology does not know it.
 std::string address_of(const topology& cluster, const std::string& id);

@@ -11,7 +11,7 @@ constexpr auto critical = severity::critical;
 
 // Severities and meanings as DESIGN.md's "Findings (contract)" table states them; a code
 // this repository added (README "Extensions made here") comes last.
-constexpr std::array<finding_code_info, 21> table{{
+constexpr std::array<finding_code_info, 23> table{{
     {finding_code::node_unreachable,
      {warning, critical},
      "could not connect, auth failed, or timed out"},
@@ -42,6 +42,12 @@ constexpr std::array<finding_code_info, 21> table{{
     {finding_code::views_disagree,
      {warning, critical},
      "nodes disagree on slot owners or membership (critical: split brain)"},
+    {finding_code::tls_certificate_expiring,
+     {warning, critical},
+     "a node's TLS certificate expires soon (critical: within days, or expired)"},
+    {finding_code::tls_ca_inconsistent,
+     {warning},
+     "the nodes of one cluster present certificates signed by different CAs"},
     {finding_code::protected_mode_blocks_clients,
      {critical},
      "protected-mode on with no password: non-loopback clients get DENIED"},

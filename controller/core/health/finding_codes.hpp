@@ -30,6 +30,8 @@ inline constexpr char quorum_domain_risk[] = "quorum_domain_risk";
 inline constexpr char slots_uncovered[] = "slots_uncovered";
 inline constexpr char slots_open[] = "slots_open";
 inline constexpr char views_disagree[] = "views_disagree";
+inline constexpr char tls_certificate_expiring[] = "tls_certificate_expiring";
+inline constexpr char tls_ca_inconsistent[] = "tls_ca_inconsistent";
 // security and configuration: audit
 inline constexpr char protected_mode_blocks_clients[] = "protected_mode_blocks_clients";
 inline constexpr char auth_disabled[] = "auth_disabled";

@@ -32,6 +32,11 @@ struct quorum_state {
 
 struct health_policy {
     int min_replicas_per_master = 1;
+    // TLS certificates are judged at the time of the poll (the caller's clock, Unix
+    // seconds); 0 judges none (saved files carry no certificates anyway).
+    long long now_unix_seconds = 0;
+    int certificate_warning_days = 30;  // tls_certificate_expiring warning under this
+    int certificate_critical_days = 7;  // critical under this, or expired
 };
 
 struct assessment {

@@ -5,7 +5,12 @@ namespace warden {
 check_report analyze(const snapshot& observed, const analysis_policy& policy) {
     topology_merger merger(policy.topology, observed.offline);
     for (const auto& probe : observed.nodes) (void)merger.add(probe);  // unusable: recorded
-    return analyze(observed.cluster_name, std::move(merger), policy);
+    if (policy.health.now_unix_seconds != 0 || observed.observed_at == 0) {
+        return analyze(observed.cluster_name, std::move(merger), policy);
+    }
+    auto at_the_poll = policy;
+    at_the_poll.health.now_unix_seconds = observed.observed_at;
+    return analyze(observed.cluster_name, std::move(merger), at_the_poll);
 }
 
 check_report analyze(std::string cluster_name, topology_merger&& merger,

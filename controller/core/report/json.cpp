@@ -1,9 +1,18 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/core/report/report.hpp"
+#include "controller/core/utc_time.hpp"
 
 namespace warden {
 namespace {
+
+nlohmann::json certificate_json(const std::optional<tls_certificate>& certificate) {
+    if (!certificate) return nullptr;
+    return {{"not_after", certificate->not_after},
+            {"not_after_utc", utc_text(static_cast<double>(certificate->not_after))},
+            {"subject", certificate->subject},
+            {"issuer", certificate->issuer}};
+}
 
 nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
     nlohmann::json slots = nlohmann::json::array();
@@ -26,6 +35,7 @@ nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
                                    : nlohmann::json(nullptr)},
         {"error",
          node.probe_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.probe_error)},
+        {"tls_certificate", certificate_json(node.certificate)},
     };
 }
 

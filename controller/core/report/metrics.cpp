@@ -114,6 +114,18 @@ void render_nodes(exposition& out, const std::vector<cluster_metrics>& clusters)
                        is_down(node, topo) ? 0 : 1);
         }
     }
+    out.family("tls_certificate_expiry_timestamp_seconds", "gauge",
+               "not-after of the TLS certificate each node presented to warden (Unix seconds)");
+    for (const auto& cluster : clusters) {
+        if (!cluster.last_report) continue;
+        for (const auto& node : cluster.last_report->cluster_topology.nodes) {
+            if (!node.certificate) continue;
+            out.sample(
+                "tls_certificate_expiry_timestamp_seconds",
+                {{"cluster", cluster.cluster}, {"node_id", node.id}, {"address", node.address}},
+                static_cast<double>(node.certificate->not_after));
+        }
+    }
     out.family("node_replicas", "gauge", "healthy replicas of each master");
     for (const auto& cluster : clusters) {
         if (!cluster.last_report) continue;

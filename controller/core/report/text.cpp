@@ -5,6 +5,7 @@
 #include <set>
 
 #include "controller/core/report/report.hpp"
+#include "controller/core/utc_time.hpp"
 
 namespace warden {
 namespace {
@@ -65,6 +66,24 @@ std::string render_nodes(const topology& cluster) {
     return text;
 }
 
+// "tls: soonest certificate expiry 2026-12-07T07:41:44Z (127.0.0.1:7000), 6 of 6 nodes"
+std::string soonest_expiry_line(const topology& cluster) {
+    const cluster_node* soonest = nullptr;
+    int presented = 0;
+    for (const auto& node : cluster.nodes) {
+        if (!node.certificate) continue;
+        ++presented;
+        if (!soonest || node.certificate->not_after < soonest->certificate->not_after) {
+            soonest = &node;
+        }
+    }
+    if (!soonest) return "";
+    return fmt::format(
+        "tls: soonest certificate expiry {} ({}); {} of {} node(s) presented one\n\n",
+        utc_text(static_cast<double>(soonest->certificate->not_after)), soonest->address, presented,
+        cluster.nodes.size());
+}
+
 }  // namespace
 
 std::string render_text(const check_report& report) {
@@ -76,6 +95,7 @@ std::string render_text(const check_report& report) {
     text += fmt::format("quorum: {} of {} voting masters healthy, {} needed, margin {}\n\n",
                         quorum.healthy_voting_masters, quorum.voting_masters, quorum.needed,
                         quorum.margin);
+    text += soonest_expiry_line(cluster);
     text += render_nodes(cluster);
     if (report.health.findings.empty()) return text + "\nno findings\n";
     text += fmt::format("\nfindings ({}):\n", report.health.findings.size());

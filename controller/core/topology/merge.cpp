@@ -29,6 +29,7 @@ struct node_evidence {
     std::uint64_t max_epoch = 0;
     std::string probe_address;  // what warden dialed for its own view, if it has one
     std::string probe_info;     // that probe's INFO replication
+    std::optional<tls_certificate> certificate;  // that probe's TLS peer certificate
     // The last line another view printed for this node, parsed, and its bytes around
     // ping-sent/pong-recv: on a healthy cluster only those two numbers change from view to
     // view, so a line whose other bytes match needs no parse beyond them.
@@ -144,8 +145,13 @@ class topology_merger::builder {
     string_index ids_;  // node ids
     std::vector<node_evidence> evidence_;
     std::vector<slot_evidence> slots_;
-    std::unordered_set<std::string> merged_views_;                 // myself ids already folded
-    std::vector<std::pair<std::string, std::string>> unobserved_;  // address, why
+    std::unordered_set<std::string> merged_views_;  // myself ids already folded
+    struct unobserved_probe {
+        std::string address;
+        std::string why;
+        std::optional<tls_certificate> certificate;  // a failed TLS handshake still shows it
+    };
+    std::vector<unobserved_probe> unobserved_;
     std::vector<disagreement> unparsable_;
     std::vector<open_slot_state> open_slots_;
     std::set<std::string> unknown_flags_;
@@ -162,8 +168,9 @@ class topology_merger::builder {
 
 result<void> topology_merger::builder::add_probe(const node_probe& probe) {
     if (!probe.reachable) {
-        unobserved_.emplace_back(probe.address,
-                                 probe.error.empty() ? "no CLUSTER NODES reply" : probe.error);
+        unobserved_.push_back({probe.address,
+                               probe.error.empty() ? "no CLUSTER NODES reply" : probe.error,
+                               probe.certificate});
         return {};
     }
     auto staged = stage_view(probe.cluster_nodes);
@@ -174,7 +181,8 @@ result<void> topology_merger::builder::add_probe(const node_probe& probe) {
             {disagreement_kind::unparsable_view,
              {},
              fmt::format("{} {}: {}", probe.address, offline_ ? "file" : "reply", message)});
-        unobserved_.emplace_back(probe.address, "unusable CLUSTER NODES reply: " + message);
+        unobserved_.push_back(
+            {probe.address, "unusable CLUSTER NODES reply: " + message, probe.certificate});
         return error{message, error_kind::protocol};
     }
     if (!merged_views_.insert(parsed_[myself_].id).second) return {};  // a node dialed twice
@@ -306,6 +314,7 @@ void topology_merger::builder::fold_line(const node_line& line, std::int64_t pon
         evidence.own_line = true;
         evidence.probe_address = probe.address;
         evidence.probe_info = probe.info;
+        evidence.certificate = probe.certificate;
         fold_self_claims(line, owner);
     } else if (!evidence.own_line &&
                (evidence.views_listing == 1 || line.config_epoch > evidence.line.config_epoch)) {
@@ -491,6 +500,7 @@ cluster_node topology_merger::builder::make_node(const node_evidence& evidence) 
     node.views_fail = evidence.views_fail;
     node.last_pong_ms = evidence.last_pong_ms;
     node.observed = evidence.own_line;
+    node.certificate = evidence.certificate;
     if (evidence.own_line && node.role == node_role::replica) {
         auto info = parse_info_fields(evidence.probe_info);
         if (auto link = find_field(info, "master_link_status")) node.master_link_up = *link == "up";
@@ -514,8 +524,8 @@ cluster_node topology_merger::builder::make_node(const node_evidence& evidence) 
 void topology_merger::builder::attach_probes(topology& merged) const {
     for (auto& node : merged.nodes) node.probed = node.observed && !offline_;
     for (const auto& unobserved : unobserved_) {
-        const std::string& address = unobserved.first;
-        const std::string& why = unobserved.second;
+        const std::string& address = unobserved.address;
+        const std::string& why = unobserved.why;
         auto same_address = [&address](const cluster_node& node) {
             return node.address == address;
         };
@@ -533,6 +543,7 @@ void topology_merger::builder::attach_probes(topology& merged) const {
         if (found->observed) continue;
         found->probed = !offline_;
         found->probe_error = why;
+        if (unobserved.certificate) found->certificate = unobserved.certificate;
     }
 }
 

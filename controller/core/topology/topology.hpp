@@ -11,6 +11,7 @@
 
 #include "controller/core/parse/cluster_nodes.hpp"
 #include "controller/core/snapshot.hpp"
+#include "controller/core/tls.hpp"
 #include "controller/core/topology/failure_domain.hpp"
 
 namespace warden {
@@ -42,6 +43,7 @@ struct cluster_node {
     std::optional<std::int64_t> link_down_seconds;   // replicas: master_link_down_since_seconds
     std::int64_t last_pong_ms = 0;  // unix ms of the latest pong any other view got from it
     std::string failure_domain;
+    std::optional<tls_certificate> certificate;  // over TLS: what it presented to warden
 
     bool serves_slots() const { return slot_total > 0; }
     friend bool operator==(const cluster_node&, const cluster_node&) = default;

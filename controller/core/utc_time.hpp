@@ -1,0 +1,10 @@
+// Unix seconds as people read them in logs and reports: "2026-11-25T11:28:00Z" (UTC).
+#pragma once
+
+#include <string>
+
+namespace warden {
+
+std::string utc_text(double unix_seconds);  // whole seconds, rounded down
+
+}  // namespace warden
