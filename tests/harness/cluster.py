@@ -875,7 +875,8 @@ class Standalone:
 
     def __init__(self, host: str = "127.0.0.1", password: Optional[str] = None,
                  cluster_enabled: bool = False, extra_config: Optional[list[str]] = None,
-                 timeout: float = 20.0):
+                 timeout: float = 20.0, tls=None):
+        self.tls = tls  # a TlsAuthority: TLS only (port 0), client certificates required
         self.host = host
         self.password = password
         self.cluster_enabled = cluster_enabled
@@ -897,7 +898,9 @@ class Standalone:
         self.dir = tempfile.mkdtemp(prefix="redis-warden-standalone-")
         atexit.register(self.stop)
         self._registered = True
-        helper = Cluster(1, 0, 1, password=self.password, dir=self.dir, timeout=self.timeout)
+        helper = Cluster(1, 0, 1, password=self.password, dir=self.dir, timeout=self.timeout,
+                         tls=self.tls)
+        helper._issue_certificates()
         for _ in range(5):
             port = helper._choose_base([("master", self.host, None)], set())
             node = Node(index=0, host=self.host, port=port,
@@ -919,6 +922,9 @@ class Standalone:
                 raise
             self.node, self._helper = node, helper
             return self
+
+    def tls_args(self, prefix: str = "--") -> list[str]:
+        return self._helper.tls_args(prefix)
         raise HarnessError("could not find a free port for a standalone redis-server")
 
     def redis(self):

@@ -33,7 +33,8 @@ class AckedWriter:
     def __init__(self, c: Cluster):
         seed = c.members()[0]
         self.client = RedisCluster(host=seed.host, port=seed.port, decode_responses=True,
-                                   socket_timeout=1, socket_connect_timeout=1)
+                                   socket_timeout=1, socket_connect_timeout=1,
+                                   password=c.client_password, **c.tls_client_kwargs())
         self.acked: dict[str, str] = {}
         self.errors = 0
         self.running = True

@@ -126,6 +126,10 @@ class TlsOnlyClusterTest(TlsTestCase):
         self.assertIn("(6 node(s) read)", run.out, run.describe())
         self.assertNotEqual(run.rc, EXIT_UNKNOWN, run.describe())
         self.assertNotIn("audit_incomplete", run.out, run.describe())
+        # port 0, tls-cluster, tls-replication and tls-auth-clients yes: no TLS finding.
+        for code in ("plaintext_port_open", "tls_bus_plaintext", "tls_replication_plaintext",
+                     "tls_client_auth_off", "tls_legacy_protocols"):
+            self.assertNotIn(code, run.out)
 
     def test_daemon_polls_over_tls_exports_expiry_and_keeps_its_connections(self):
         cert, key = self.c.tls_client
@@ -164,6 +168,73 @@ class TlsOnlyClusterTest(TlsTestCase):
                 daemon.stop()
 
 
+class TlsActingTest(TlsTestCase):
+    """heal (a spare joins with CLUSTER MEET), rebalance (MIGRATE is the servers' own TLS)
+    and import (a TLS source into a TLS cluster) over TLS with client certificates, while a
+    cluster client writes through."""
+
+    PASSWORD = "tls-Acting-Pw-1"
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="warden-tls-acting-")
+        self.addCleanup(self.tmp.cleanup)
+        self.ca = TlsAuthority(os.path.join(self.tmp.name, "ca"))
+        self.c = Cluster(masters=3, replicas=1, hosts=3, spares=2, tls=self.ca,
+                         password=self.PASSWORD, node_timeout=2000,
+                         extra_config=["cluster-allow-replica-migration no"]).start()
+        self.addCleanup(self.c.stop)
+
+    def warden(self, *args: str, limit: float = 90):
+        run = run_warden(*args, *self.c.tls_args(), env=self.c.cli_env(), limit=limit)
+        self.assertNoCrash(run)
+        self.assertNotIn(self.PASSWORD, run.out + run.err)
+        self.assertNoSecret(run, self.c.tls_client[1])
+        return run
+
+    def test_heal_meets_a_spare_and_rebalance_moves_slots_over_tls(self):
+        from test_heal import AckedWriter, link_up, orphan_detected, role_of
+        writer = AckedWriter(self.c)
+        b = self.c.masters()[1]
+        spare, empty = self.c.spares()
+        self.c.kill(self.c.replicas_of(b)[0])
+        orphan_detected(self.c, b)
+        healed = self.warden("heal", "--seed", self.c.masters()[0].address, "--yes", "--spare",
+                             spare.address)
+        self.assertExit(healed, 0)
+        self.assertIn("CLUSTER MEET", healed.out)
+        self.assertEqual(role_of(self.c, spare), ("replica", b.id), healed.describe())
+        self.assertTrue(link_up(self.c, spare))
+
+        self.c.redis(self.c.masters()[0]).execute_command("CLUSTER", "MEET", empty.host,
+                                                           empty.port)
+        empty.role = "master"
+        moved = self.warden("rebalance", "--seed", self.c.masters()[0].address,
+                            "--use-empty-masters", "--yes")
+        self.assertExit(moved, 0)
+        self.assertIn("moved 4096 slot(s)", moved.out)
+        self.assertGreater(self.c.redis(empty).dbsize(), 0, "no key moved to the new master")
+        writer.stop_and_verify(self)
+
+    def test_import_from_a_tls_source_into_the_tls_cluster(self):
+        source = harness.Standalone(tls=self.ca).start()
+        self.addCleanup(source.stop)
+        writes = source.redis().pipeline()
+        for i in range(2000):
+            writes.set(f"user:{i}", f"token-{i}", ex=3600 if i % 2 else None)
+        writes.execute()
+        run = self.warden("import", "--from", source.address, *source.tls_args("--from-"),
+                          "--seed", self.c.masters()[0].address, "--yes", "--verify")
+        self.assertExit(run, 0)
+        from redis.cluster import RedisCluster
+        seed = self.c.masters()[0]
+        client = RedisCluster(host=seed.host, port=seed.port, password=self.PASSWORD,
+                              decode_responses=True, **self.c.tls_client_kwargs())
+        self.addCleanup(client.close)
+        self.assertEqual(client.get("user:7"), "token-7")
+        self.assertGreater(client.ttl("user:7"), 3000)
+        self.assertEqual(sum(self.c.redis(m).dbsize() for m in self.c.masters()), 2000)
+
+
 class MixedAndPlaintextTest(TlsTestCase):
     """A cluster with both ports open, a plaintext cluster dialed with --tls, and a server
     whose certificate has expired."""
@@ -196,6 +267,12 @@ class MixedAndPlaintextTest(TlsTestCase):
                          sorted(f"{n.host}:{n.port + harness.TLS_PLAIN_OFFSET}" for n in c.nodes))
         self.assertTrue(all(n["reachable"] and n["tls_certificate"] is None
                             for n in plain_nodes), plain.describe())
+        audit = run_warden("audit", "--json", "--seed", c.nodes[0].address, *c.tls_args())
+        self.assertNoCrash(audit)
+        open_port = [f for f in audit.json()["findings"] if f["code"] == "plaintext_port_open"]
+        self.assertEqual(len(open_port), 1, audit.describe())
+        self.assertEqual(sorted(open_port[0]["nodes"]), sorted(n.id for n in c.nodes))
+        self.assertIn("CONFIG SET port 0", open_port[0]["remediation"])
 
     def test_tls_to_a_plaintext_cluster_is_named(self):
         c = Cluster(masters=3, replicas=0, hosts=1).start()
@@ -216,7 +293,7 @@ class MixedAndPlaintextTest(TlsTestCase):
                                    f"127.0.0.1:{port}", "-cert", cert, "-key", key],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
-        self.addCleanup(lambda: (server.kill(), server.wait(5)))
+        self.addCleanup(lambda: (server.kill(), server.wait(5), server.stdin.close()))
 
         def listening():
             with socket.socket() as s:

@@ -221,6 +221,57 @@ TEST_SUITE("audit") {
         CHECK(found.remediation.starts_with("on "));
     }
 
+    TEST_CASE("TLS settings: each weakness of a node that serves TLS has its own finding") {
+        auto tls_only = [](const std::string& address) {
+            auto probe = locked(address, "s3cret");
+            probe.config["port"] = "0";
+            probe.config["tls-port"] = address.substr(address.rfind(':') + 1);
+            probe.config["tls-cluster"] = "yes";
+            probe.config["tls-replication"] = "yes";
+            probe.config["tls-auth-clients"] = "yes";
+            probe.config["tls-protocols"] = "";
+            return probe;
+        };
+        auto tls_codes = [](const audit_report& report) {
+            std::vector<std::string> found;
+            for (const auto& code : codes(report)) {
+                if (code.starts_with("tls_") || code == "plaintext_port_open")
+                    found.push_back(code);
+            }
+            return found;
+        };
+        CHECK(tls_codes(audit({tls_only("127.0.0.1:7000"), tls_only("127.0.0.2:7001")})).empty());
+
+        auto weak = tls_only("127.0.0.2:7001");
+        weak.config["port"] = "6379";
+        weak.config["tls-cluster"] = "no";
+        weak.config["tls-replication"] = "no";
+        weak.config["tls-auth-clients"] = "optional";
+        weak.config["tls-protocols"] = "TLSv1.1 TLSv1.2";
+        auto report = audit({tls_only("127.0.0.1:7000"), weak});
+        CHECK(tls_codes(report) ==
+              std::vector<std::string>{"plaintext_port_open", "tls_bus_plaintext",
+                                       "tls_client_auth_off", "tls_legacy_protocols",
+                                       "tls_replication_plaintext"});
+        for (const auto& item : report.findings) {
+            if (item.code == "config_inconsistent") continue;
+            CAPTURE(item.code);
+            CHECK(item.level == severity::warning);
+            CHECK(item.message.find("127.0.0.2:7001") != std::string::npos);
+            CHECK(item.message.find("127.0.0.1:7000") == std::string::npos);
+            CHECK(item.remediation.find("CONFIG SET") != std::string::npos);
+        }
+        CHECK(only(report, "tls_legacy_protocols").remediation ==
+              "on each node: CONFIG SET tls-protocols \"TLSv1.2 TLSv1.3\"; CONFIG REWRITE");
+
+        // A node without TLS (tls-port 0, or a server that has no such parameter) is not
+        // judged on TLS: that is a plaintext cluster, not a weak TLS one.
+        auto plain = locked("127.0.0.1:7000", "s3cret");
+        plain.config["tls-port"] = "0";
+        plain.config["tls-cluster"] = "no";
+        CHECK(tls_codes(audit({plain, locked("127.0.0.2:7001", "s3cret")})).empty());
+    }
+
     TEST_CASE("memory above 90% of maxmemory, or no maxmemory on a cache, is memory_near_limit") {
         auto full = locked("127.0.0.1:7000", "s3cret");
         full.config["maxmemory"] = "1050000";

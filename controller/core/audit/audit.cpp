@@ -109,6 +109,12 @@ const std::vector<std::string>& audited_config() {
         "cluster-allow-replica-migration",
         "maxmemory",
         "maxmemory-policy",
+        // TLS (Redis 6+ built with TLS; older servers answer nothing, which is not an error)
+        "tls-port",
+        "tls-cluster",
+        "tls-replication",
+        "tls-auth-clients",
+        "tls-protocols",
     };
     return names;
 }
@@ -249,6 +255,7 @@ audit_report run_audit(const std::string& cluster_name, const topology& cluster,
     rules::check_dangerous_commands(nodes, report.findings);
     rules::check_config_drift(nodes, report.findings);
     rules::check_memory(nodes, policy.memory_threshold, report.findings);
+    rules::check_tls(nodes, report.findings);
     report.nodes = describe_nodes(cluster, probes);
     add_incomplete(report.nodes, report.findings);
     std::sort(report.findings.begin(), report.findings.end(),

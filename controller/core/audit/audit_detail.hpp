@@ -32,5 +32,8 @@ void check_auth_consistency(const std::vector<audited_node>& nodes, findings& ou
 void check_dangerous_commands(const std::vector<audited_node>& nodes, findings& out);
 void check_config_drift(const std::vector<audited_node>& nodes, findings& out);
 void check_memory(const std::vector<audited_node>& nodes, double threshold, findings& out);
+// plaintext_port_open, tls_bus_plaintext, tls_replication_plaintext, tls_client_auth_off,
+// tls_legacy_protocols: only nodes that serve TLS (tls-port set) are judged.
+void check_tls(const std::vector<audited_node>& nodes, findings& out);
 
 }  // namespace warden::audit_detail

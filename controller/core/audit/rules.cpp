@@ -342,4 +342,88 @@ void check_memory(const std::vector<audited_node>& nodes, double threshold, find
     }
 }
 
+namespace {
+
+// A node serving TLS: its tls-port is set (CONFIG GET answers nothing before Redis 6 or
+// without TLS built in, and "0" when TLS is off).
+bool serves_tls(const audited_node& node) {
+    auto port = config_value(node, "tls-port");
+    return port && !port->empty() && *port != "0";
+}
+
+// The TLS nodes whose `name` is one of `values` ("tls-cluster" "no"...), with the value.
+std::vector<const audited_node*> tls_nodes_where(const std::vector<audited_node>& nodes,
+                                                 const std::string& name,
+                                                 const std::set<std::string>& values) {
+    std::vector<const audited_node*> matching;
+    for (const auto& node : nodes) {
+        auto value = config_value(node, name);
+        if (serves_tls(node) && value && values.contains(*value)) matching.push_back(&node);
+    }
+    return matching;
+}
+
+bool allows_legacy_protocol(const std::string& protocols) {
+    bool legacy = false;
+    for_each_piece(protocols, ' ', [&legacy](std::string_view protocol) {
+        legacy = legacy || protocol == "TLSv1" || protocol == "TLSv1.1";
+        return !legacy;
+    });
+    return legacy;
+}
+
+void add_tls_finding(const char* code, const std::vector<const audited_node*>& nodes,
+                     const std::string& problem, const std::string& remediation, findings& out) {
+    if (nodes.empty()) return;
+    out.push_back(
+        {code, severity::warning, keys_of(nodes),
+         fmt::format("{} node(s) ({}): {}", nodes.size(), join(addresses_of(nodes)), problem),
+         remediation});
+}
+
+}  // namespace
+
+void check_tls(const std::vector<audited_node>& nodes, findings& out) {
+    std::vector<const audited_node*> plaintext_open;
+    std::vector<const audited_node*> legacy;
+    for (const auto& node : nodes) {
+        if (!serves_tls(node)) continue;
+        auto port = config_value(node, "port");
+        if (port && *port != "0") plaintext_open.push_back(&node);
+        auto protocols = config_value(node, "tls-protocols");
+        if (protocols && allows_legacy_protocol(*protocols)) legacy.push_back(&node);
+    }
+    add_tls_finding(finding_code::plaintext_port_open, plaintext_open,
+                    "serve TLS on tls-port but keep the plaintext port open: any client, and "
+                    "anyone on the path, can still talk to them in clear",
+                    "move every client to the TLS port, then on each node: CONFIG SET port 0; "
+                    "CONFIG REWRITE",
+                    out);
+    add_tls_finding(finding_code::tls_bus_plaintext, tls_nodes_where(nodes, "tls-cluster", {"no"}),
+                    "tls-cluster no: cluster bus gossip, and the keys MIGRATE moves between "
+                    "nodes, travel in clear",
+                    "on every node: CONFIG SET tls-cluster yes; CONFIG REWRITE (nodes then "
+                    "announce their TLS ports to TLS clients)",
+                    out);
+    add_tls_finding(finding_code::tls_replication_plaintext,
+                    tls_nodes_where(nodes, "tls-replication", {"no"}),
+                    "tls-replication no: replicas copy the whole data set from their master "
+                    "in clear",
+                    "on every node: CONFIG SET tls-replication yes; CONFIG REWRITE (a replica "
+                    "reconnects to its master over TLS)",
+                    out);
+    add_tls_finding(finding_code::tls_client_auth_off,
+                    tls_nodes_where(nodes, "tls-auth-clients", {"no", "optional"}),
+                    "tls-auth-clients is not yes: a client needs no certificate from the CA, so "
+                    "TLS authenticates only the server",
+                    "give every client a certificate from the CA, then on each node: CONFIG SET "
+                    "tls-auth-clients yes; CONFIG REWRITE",
+                    out);
+    add_tls_finding(finding_code::tls_legacy_protocols, legacy,
+                    "tls-protocols allows TLSv1 or TLSv1.1, deprecated protocols with known "
+                    "weaknesses (RFC 8996)",
+                    "on each node: CONFIG SET tls-protocols \"TLSv1.2 TLSv1.3\"; CONFIG REWRITE",
+                    out);
+}
+
 }  // namespace warden::audit_detail

@@ -11,7 +11,7 @@ constexpr auto critical = severity::critical;
 
 // Severities and meanings as DESIGN.md's "Findings (contract)" table states them; a code
 // this repository added (README "Extensions made here") comes last.
-constexpr std::array<finding_code_info, 23> table{{
+constexpr std::array<finding_code_info, 28> table{{
     {finding_code::node_unreachable,
      {warning, critical},
      "could not connect, auth failed, or timed out"},
@@ -67,6 +67,15 @@ constexpr std::array<finding_code_info, 23> table{{
     {finding_code::memory_near_limit,
      {warning},
      "used memory above a share of maxmemory, or an evicting cache with no maxmemory"},
+    {finding_code::plaintext_port_open,
+     {warning},
+     "tls-port is set but the plaintext port is still open"},
+    {finding_code::tls_bus_plaintext,
+     {warning},
+     "tls-port set, tls-cluster no: bus and MIGRATE traffic in clear"},
+    {finding_code::tls_replication_plaintext, {warning}, "tls-port set, tls-replication no"},
+    {finding_code::tls_client_auth_off, {warning}, "tls-auth-clients no (or optional)"},
+    {finding_code::tls_legacy_protocols, {warning}, "tls-protocols allows TLSv1 or TLSv1.1"},
     {finding_code::coordination_unavailable,
      {warning},
      "the etcd lease store cannot be reached: observing, not acting"},

@@ -41,6 +41,11 @@ inline constexpr char dangerous_commands_exposed[] = "dangerous_commands_exposed
 inline constexpr char config_inconsistent[] = "config_inconsistent";
 inline constexpr char memory_near_limit[] = "memory_near_limit";
 inline constexpr char audit_incomplete[] = "audit_incomplete";
+inline constexpr char plaintext_port_open[] = "plaintext_port_open";
+inline constexpr char tls_bus_plaintext[] = "tls_bus_plaintext";
+inline constexpr char tls_replication_plaintext[] = "tls_replication_plaintext";
+inline constexpr char tls_client_auth_off[] = "tls_client_auth_off";
+inline constexpr char tls_legacy_protocols[] = "tls_legacy_protocols";
 // daemon
 inline constexpr char coordination_unavailable[] = "coordination_unavailable";
 }  // namespace finding_code
