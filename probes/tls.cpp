@@ -204,6 +204,13 @@ std::string describe_tls_error(const error_code& ec, SSL* session,
         case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
             return "TLS: the server does not trust warden's client certificate (unknown CA)";
         case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+            // Servers answer a missing client certificate with this alert before TLS 1.3.
+            if (session != nullptr && SSL_get_certificate(session) == nullptr) {
+                return "TLS: the server requires a client certificate (give --cert and --key, "
+                       "or tls.cert_file and tls.key_file; " +
+                       ec.message() + ")";
+            }
+            [[fallthrough]];
         case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
         case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
         case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:

@@ -14,7 +14,6 @@ over the nodes; with TLS each one is a handshake) per minute. Not run by CI.
 """
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,24 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from cluster import Cluster, wait_until  # noqa: E402
 from tls_files import TlsAuthority  # noqa: E402
 
+from bench_daemon import free_port, proc_stats  # noqa: E402
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
-
-def free_port(start=22600):
-    for port in range(start, start + 400):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def metric_value(text, name):
@@ -57,7 +41,7 @@ def accepted_connections(cluster):
 
 
 def run_daemon(warden, cluster, tls_section, seconds, poll_ms, tmp):
-    port = free_port()
+    port = free_port(22600)
     config = os.path.join(tmp, f"bench-{port}.yaml")
     with open(config, "w") as f:
         f.write(f"listen: 127.0.0.1:{port}\nclusters:\n  - name: bench\n"
@@ -80,9 +64,9 @@ def run_daemon(warden, cluster, tls_section, seconds, poll_ms, tmp):
         wait_until(lambda: (polls() or 0) >= 3, 60, "three polls")
         accepted_connections(cluster)  # the harness' own clients are connected from here on
         connections0 = accepted_connections(cluster)
-        cpu0, polls0, t0 = cpu_seconds(daemon.pid), polls(), time.monotonic()
+        cpu0, polls0, t0 = proc_stats(daemon.pid)[1], polls(), time.monotonic()
         time.sleep(seconds)
-        cpu1, polls1, t1 = cpu_seconds(daemon.pid), polls(), time.monotonic()
+        cpu1, polls1, t1 = proc_stats(daemon.pid)[1], polls(), time.monotonic()
         connections1 = accepted_connections(cluster)
     finally:
         daemon.terminate()

@@ -405,13 +405,12 @@ class SecuredEtcdTest(CoordinationBase):
                                      f"{self.certs.client_cert}, key_file: "
                                      f"{self.certs.client_key}}}" + self.auth, first=3)[0]
         problem = self.unavailable_because(wrong_ca)
-        self.assertIn("TLS error", problem)
-        self.assertIn("certificate verify failed", problem)
+        self.assertIn("TLS: the server's certificate is not signed by a trusted CA", problem)
 
         no_certificate = self.instances(1, f", tls: {{ca_file: {self.certs.ca}}}" + self.auth,
                                         first=4)[0]
         problem = self.unavailable_because(no_certificate)
-        self.assertIn("TLS error", problem)
+        self.assertIn("TLS: the server requires a client certificate", problem)
         self.assertIn("bad certificate", problem)
 
         common_name = self.instances(1, f", tls: {{ca_file: {self.certs.ca}, cert_file: "
