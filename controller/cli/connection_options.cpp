@@ -12,15 +12,17 @@
 
 namespace warden::cli {
 
-void connection_options::add_to(CLI::App& command) {
+void connection_options::add_to(CLI::App& command, bool with_timeout) {
     command.add_option("--seed", seeds, "HOST:PORT of any cluster node (repeatable)")
         ->type_name("HOST:PORT");
     command.add_option("--user", username, "ACL user name for AUTH");
     command.add_option("--password-file", password_file,
                        "file whose first line is the password (else env REDISCLI_AUTH)");
-    command.add_option("--timeout", timeout_ms, "per-node timeout in milliseconds")
-        ->check(CLI::Range(1, 600000))
-        ->default_val(1000);
+    if (with_timeout) {
+        command.add_option("--timeout", timeout_ms, "per-node timeout in milliseconds")
+            ->check(CLI::Range(1, 600000))
+            ->default_val(1000);
+    }
     tls.add_to(command);
 }
 

@@ -34,7 +34,9 @@ struct connection_options {
     int timeout_ms = 1000;
     tls_options tls;
 
-    void add_to(CLI::App& command);
+    // Without `--timeout` for a command that gives the flag its own meaning (failover: the
+    // bound of each failover); the per-node timeout then stays at its default.
+    void add_to(CLI::App& command, bool with_timeout = true);
 };
 
 // Reads the password file (first line) or REDISCLI_AUTH, and the TLS files. An unreadable

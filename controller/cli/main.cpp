@@ -8,6 +8,7 @@
 #include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
 #include "controller/cli/command_exit.hpp"
+#include "controller/cli/failover_command.hpp"
 #include "controller/cli/heal_command.hpp"
 #include "controller/cli/import_command.hpp"
 #include "controller/cli/rebalance_command.hpp"
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
     warden::cli::add_heal_command(app, heal);
     warden::cli::import_options import;
     warden::cli::add_import_command(app, import);
+    warden::cli::failover_options failover;
+    warden::cli::add_failover_command(app, failover);
     warden::daemon::run_options run;
     run.version = WARDEN_VERSION;
     auto* run_command = app.add_subcommand("run", "run the daemon (systemd Type=notify)");
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("heal")) return warden::cli::run_heal(heal);
         if (app.got_subcommand("rebalance")) return warden::cli::run_rebalance(rebalance);
         if (app.got_subcommand("import")) return warden::cli::run_import_command(import);
+        if (app.got_subcommand("failover")) return warden::cli::run_failover(failover);
         if (app.got_subcommand("audit")) return warden::cli::run_audit_command(audit);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {
