@@ -13,7 +13,8 @@ WARDEN_PACKAGES=(
   # libraries
   libboost-dev libboost-system-dev libhiredis-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   doctest-dev nlohmann-json3-dev libcli11-dev
-  libssl-dev                            # TLS to https:// etcd endpoints
+  libssl-dev                            # the TLS layer (Redis and etcd)
+  openssl                               # test certificates (tls_files.py, test_coordination)
   # test and demo tools
   redis-server redis-tools              # real redis-server/redis-cli 7.0 for the harness
   python3 python3-redis                 # harness + integration tests (/usr/bin/python3)
