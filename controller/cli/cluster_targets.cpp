@@ -42,6 +42,8 @@ result<std::vector<cluster_target>> targets_from_config(const target_options& op
         target.request = std::move(*request);
         target.policy = executor::analysis_policy_of(cluster);
         target.heal = cluster.heal;
+        target.maintenance = daemon::maintenance_place_of(*loaded, cluster.name);
+        target.poll_interval = cluster.poll_interval;
         targets.push_back(std::move(target));
     }
     if (targets.empty()) {

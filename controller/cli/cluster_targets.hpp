@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "config/settings.hpp"
 #include "controller/cli/connection_options.hpp"
 #include "controller/core/report/report.hpp"
+#include "controller/daemon/maintenance_store.hpp"
 #include "probes/poll.hpp"
 
 namespace warden::cli {
@@ -37,6 +39,9 @@ struct cluster_target {
     probes::poll_request request;
     analysis_policy policy;
     config::heal_settings heal;  // from the config; defaults with --seed
+    // From the config: where its maintenance marker lives (the planned operations hold one).
+    std::optional<daemon::maintenance_place> maintenance;
+    std::chrono::milliseconds poll_interval{1000};  // the daemon's, from the config
 };
 
 result<analysis_policy> policy_from_flags(const target_options& options);

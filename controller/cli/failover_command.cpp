@@ -8,6 +8,7 @@
 
 #include "controller/cli/cluster_readiness.hpp"
 #include "controller/cli/command_exit.hpp"
+#include "controller/cli/maintenance_command.hpp"
 #include "controller/core/planner/failover_plan.hpp"
 #include "probes/connection.hpp"
 
@@ -40,9 +41,67 @@ result<failover_plan> plan_of(const topology& cluster, const failover_options& o
         options.to ? std::optional<std::string_view>(*options.to) : std::nullopt);
 }
 
+int failover_cluster(const cluster_target& target, const failover_options& options) {
+    auto report = fit_cluster(target);
+    if (!report) return fail(exit_failure, report.failure().message);
+    auto plan = plan_of(report->cluster_topology, options);
+    if (!plan) {
+        return fail(plan.failure().kind == error_kind::usage ? exit_usage : exit_failure,
+                    fmt::format("{}: {}", target.name, plan.failure().message));
+    }
+    if (plan->steps.empty()) {
+        std::printf("%s: no master serving slots on %s: nothing to do\n", target.name.c_str(),
+                    options.host->c_str());
+        return exit_ok;
+    }
+    std::printf("%s: %zu planned failover(s), one at a time:\n%s", target.name.c_str(),
+                plan->steps.size(), describe_failover_plan(*plan).c_str());
+    if (options.dry_run) return exit_ok;
+    auto answer = confirm(options.yes, fmt::format("Run {} failover(s)?", plan->steps.size()));
+    if (answer != confirmation::go) return not_confirmed("failover", answer, "failing over");
+    auto hold = hold_maintenance(target, "failover",
+                                 fmt::format("{} planned failover(s)", plan->steps.size()));
+    if (!hold)
+        return fail(exit_failure, fmt::format("{}: {}", target.name, hold.failure().message));
+    const auto bound = std::chrono::milliseconds(options.step_timeout_ms);
+    for (std::size_t i = 0; i < plan->steps.size(); ++i) {
+        const auto& step = plan->steps[i];
+        if (*hold) {
+            if (auto lost = (*hold)->lost()) {
+                return fail(exit_failure,
+                            fmt::format("stopped before {} ({} of {} done): {}",
+                                        step.master_address, i, plan->steps.size(), *lost));
+            }
+        }
+        if (i > 0) {
+            if (auto still_fit = fit_cluster(target); !still_fit) {
+                return fail(exit_failure, fmt::format("stopped before {} ({} of {} done): {}",
+                                                      step.master_address, i, plan->steps.size(),
+                                                      still_fit.failure().message));
+            }
+        }
+        auto started = clock::now();
+        if (auto done = run_planned_failover(target, step, bound); !done) {
+            return fail(exit_failure,
+                        fmt::format("failover of {} to {} ({} of {} done before it): {}; every "
+                                    "slot is still served by one of the two (check shows which)",
+                                    step.master_address, step.replica_address, i,
+                                    plan->steps.size(), done.failure().message));
+        }
+        std::printf("done: %s now serves the %d slot(s) of %s, which replicates it (%.2f s)\n",
+                    step.replica_address.c_str(), step.slots, step.master_address.c_str(),
+                    std::chrono::duration<double>(clock::now() - started).count());
+        std::fflush(stdout);
+    }
+    std::printf("success: %zu failover(s) done\n", plan->steps.size());
+    return exit_ok;
+}
+
+}  // namespace
+
 // CLUSTER FAILOVER on the replica, then polls until every view agrees the step is done.
-result<void> run_step(const cluster_target& target, const failover_step& step,
-                      std::chrono::milliseconds bound) {
+result<void> run_planned_failover(const cluster_target& target, const failover_step& step,
+                                  std::chrono::milliseconds bound) {
     auto replica = probes::redis_connection::open(step.replica_address, target.request.auth,
                                                   acting_timeout(target.request.timeout));
     if (!replica) return replica.failure();
@@ -65,53 +124,6 @@ result<void> run_step(const cluster_target& target, const failover_step& step,
     return error{fmt::format("not verified within {} ms: {}", bound.count(), pending),
                  error_kind::timeout};
 }
-
-int failover_cluster(const cluster_target& target, const failover_options& options) {
-    auto report = fit_cluster(target);
-    if (!report) return fail(exit_failure, report.failure().message);
-    auto plan = plan_of(report->cluster_topology, options);
-    if (!plan) {
-        return fail(plan.failure().kind == error_kind::usage ? exit_usage : exit_failure,
-                    fmt::format("{}: {}", target.name, plan.failure().message));
-    }
-    if (plan->steps.empty()) {
-        std::printf("%s: no master serving slots on %s: nothing to do\n", target.name.c_str(),
-                    options.host->c_str());
-        return exit_ok;
-    }
-    std::printf("%s: %zu planned failover(s), one at a time:\n%s", target.name.c_str(),
-                plan->steps.size(), describe_failover_plan(*plan).c_str());
-    if (options.dry_run) return exit_ok;
-    auto answer = confirm(options.yes, fmt::format("Run {} failover(s)?", plan->steps.size()));
-    if (answer != confirmation::go) return not_confirmed("failover", answer, "failing over");
-    const auto bound = std::chrono::milliseconds(options.step_timeout_ms);
-    for (std::size_t i = 0; i < plan->steps.size(); ++i) {
-        const auto& step = plan->steps[i];
-        if (i > 0) {
-            if (auto still_fit = fit_cluster(target); !still_fit) {
-                return fail(exit_failure, fmt::format("stopped before {} ({} of {} done): {}",
-                                                      step.master_address, i, plan->steps.size(),
-                                                      still_fit.failure().message));
-            }
-        }
-        auto started = clock::now();
-        if (auto done = run_step(target, step, bound); !done) {
-            return fail(exit_failure,
-                        fmt::format("failover of {} to {} ({} of {} done before it): {}; every "
-                                    "slot is still served by one of the two (check shows which)",
-                                    step.master_address, step.replica_address, i,
-                                    plan->steps.size(), done.failure().message));
-        }
-        std::printf("done: %s now serves the %d slot(s) of %s, which replicates it (%.2f s)\n",
-                    step.replica_address.c_str(), step.slots, step.master_address.c_str(),
-                    std::chrono::duration<double>(clock::now() - started).count());
-        std::fflush(stdout);
-    }
-    std::printf("success: %zu failover(s) done\n", plan->steps.size());
-    return exit_ok;
-}
-
-}  // namespace
 
 void add_failover_command(CLI::App& app, failover_options& options) {
     auto* command = app.add_subcommand(

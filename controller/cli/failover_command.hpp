@@ -8,10 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
 #include "controller/cli/acting_command.hpp"
+#include "controller/core/planner/failover_plan.hpp"
 
 namespace warden::cli {
 
@@ -23,6 +25,11 @@ struct failover_options : acting_options {
 };
 
 void add_failover_command(CLI::App& app, failover_options& options);
+// One planned failover (CLUSTER FAILOVER on the step's replica), then polls until every
+// view agrees it is done (failover_pending), bounded. Also the first half of restarting a
+// master (restart_command).
+result<void> run_planned_failover(const cluster_target& target, const failover_step& step,
+                                  std::chrono::milliseconds bound);
 int run_failover(const failover_options& options);
 
 }  // namespace warden::cli

@@ -11,7 +11,9 @@
 #include "controller/cli/failover_command.hpp"
 #include "controller/cli/heal_command.hpp"
 #include "controller/cli/import_command.hpp"
+#include "controller/cli/maintenance_command.hpp"
 #include "controller/cli/rebalance_command.hpp"
+#include "controller/cli/restart_command.hpp"
 #include "controller/daemon/daemon.hpp"
 
 #ifndef WARDEN_VERSION
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
     warden::cli::add_import_command(app, import);
     warden::cli::failover_options failover;
     warden::cli::add_failover_command(app, failover);
+    warden::cli::restart_options restart;
+    warden::cli::add_restart_command(app, restart);
+    warden::cli::maintenance_options maintenance;
+    warden::cli::add_maintenance_command(app, maintenance);
     warden::daemon::run_options run;
     run.version = WARDEN_VERSION;
     auto* run_command = app.add_subcommand("run", "run the daemon (systemd Type=notify)");
@@ -86,6 +92,8 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("rebalance")) return warden::cli::run_rebalance(rebalance);
         if (app.got_subcommand("import")) return warden::cli::run_import_command(import);
         if (app.got_subcommand("failover")) return warden::cli::run_failover(failover);
+        if (app.got_subcommand("restart")) return warden::cli::run_restart(restart);
+        if (app.got_subcommand("maintenance")) return warden::cli::run_maintenance(maintenance);
         if (app.got_subcommand("audit")) return warden::cli::run_audit_command(audit);
         return warden::cli::run_check(check);
     } catch (const std::exception& failure) {

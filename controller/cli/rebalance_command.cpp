@@ -1,5 +1,6 @@
 #include "controller/cli/rebalance_command.hpp"
 #include "controller/cli/command_exit.hpp"
+#include "controller/cli/maintenance_command.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -166,6 +167,11 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
     if (options.dry_run || plan->moves.empty()) return exit_ok;
     auto answer = confirm(options.yes, fmt::format("Move {} slot(s)?", plan->slots_moved));
     if (answer != confirmation::go) return not_confirmed("rebalance", answer, "moving slots");
+    // Held for the whole move: a daemon in heal mode must not move replicas meanwhile.
+    auto hold =
+        hold_maintenance(target, "rebalance", fmt::format("moving {} slot(s)", plan->slots_moved));
+    if (!hold)
+        return fail(exit_failure, fmt::format("{}: {}", target.name, hold.failure().message));
     return execute(target, settled.report, *plan, options);
 }
 

@@ -7,8 +7,10 @@
 
 #include "controller/core/health/finding_codes.hpp"
 #include "controller/core/planner/heal_step.hpp"
+#include "controller/daemon/maintenance_store.hpp"
 #include "controller/executor/configured_cluster.hpp"
 #include "controller/executor/fast_sync.hpp"
+#include "controller/executor/state_files.hpp"
 #include "probes/poll.hpp"
 #include "probes/security_poll.hpp"
 
@@ -21,10 +23,7 @@ std::string nodes_list(const finding& item) {
     return text;
 }
 
-double unix_seconds_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using executor::unix_seconds_now;
 
 action_record record_of(const heal_action& action) {
     action_record record;
@@ -204,6 +203,27 @@ void cluster_monitor::audit(const topology& cluster) {
 
 leadership_status cluster_monitor::follow_coordination() {
     auto lead = coordination_.status(settings_.name);
+    if (!lead.coordinated) {
+        std::string problem;
+        lead.maintenance =
+            read_maintenance_file(settings_.heal.state_dir, settings_.name, &problem);
+        if (problem != maintenance_problem_ && !problem.empty()) {
+            spdlog::warn("cluster={} maintenance marker unreadable, ignored: {}", settings_.name,
+                         problem);
+        }
+        maintenance_problem_ = problem;
+    }
+    if (!marker_active(lead.maintenance, unix_seconds_now())) lead.maintenance.reset();
+    auto described = lead.maintenance ? describe_marker(*lead.maintenance) : std::string();
+    if (described != maintenance_text_) {
+        if (!described.empty()) {
+            spdlog::info("cluster={} maintenance: {}: polling and exporting, not acting",
+                         settings_.name, described);
+        } else {
+            spdlog::info("cluster={} maintenance over", settings_.name);
+        }
+        maintenance_text_ = described;
+    }
     led_at_last_poll_ = lead.may_act;
     std::vector<finding> findings;
     if (lead.coordinated && !lead.available) {
@@ -230,6 +250,8 @@ void cluster_monitor::consider_healing(const heal_plan& plan, const leadership_s
     inputs.heal_mode = settings_.heal.mode == config::heal_mode::heal;
     inputs.acting = acting_;
     inputs.may_act = lead.may_act;
+    inputs.in_maintenance = lead.maintenance.has_value();
+    inputs.maintenance = maintenance_text_;
     inputs.grace = settings_.heal.grace;
     auto steady_now = std::chrono::steady_clock::now();
     inputs.rate_limited = !rate_limit_.allows(steady_now);

@@ -69,6 +69,8 @@ class cluster_monitor {
     status_board& board_;
     coordinator& coordination_;
     active_findings coordination_active_;
+    std::string maintenance_text_;     // the marker as last logged; empty: none
+    std::string maintenance_problem_;  // why the marker file could not be read, as logged
     active_findings active_;
     std::atomic<std::int64_t> heartbeat_ns_{0};
     probes::completion loop_finished_;

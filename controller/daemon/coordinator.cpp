@@ -119,6 +119,7 @@ leadership_status coordinator::status(const std::string& cluster) const {
     status.may_act = found->second.state.leader;
     status.holder = found->second.state.holder;
     status.last_action = found->second.last_action;
+    status.maintenance = found->second.maintenance;
     return status;
 }
 
@@ -215,9 +216,32 @@ void coordinator::campaign(etcd_client& client, const std::string& cluster) {
         change = describe_change(found->second.state, next);
         found->second.state = next;
     }
+    read_maintenance(client, cluster);
     if (!change) return;
     spdlog::info("cluster={} coordination: {}", cluster, *change);
     if (next.leader) read_last_action(client, cluster);
+}
+
+// The cluster's maintenance key, read every round by leader and followers alike: every
+// instance exports redis_warden_maintenance, and the leader skips its actions (the fence
+// also requires the key absent, so a marker set between two rounds still stops them).
+void coordinator::read_maintenance(etcd_client& client, const std::string& cluster) {
+    auto reply = client.post(get_call(maintenance_key(settings_.prefix, cluster)));
+    auto found = reply ? parse_range(*reply) : result<std::vector<etcd_key_value>>(reply.failure());
+    if (!found) return;  // keep what we knew: the next round tries again
+    std::optional<maintenance_marker> marker;
+    if (!found->empty()) {
+        auto parsed = parse_marker(found->front().value);
+        if (parsed) {
+            marker = std::move(*parsed);
+        } else {
+            // Unreadable, yet present: the fence refuses anyway, so say maintenance.
+            marker = maintenance_marker{"unknown", parsed.failure().message, "", 0, 1e18};
+        }
+    }
+    std::lock_guard lock(mutex_);
+    auto entry = clusters_.find(cluster);
+    if (entry != clusters_.end()) entry->second.maintenance = std::move(marker);
 }
 
 // A new leader looks at what was last recorded: an action its predecessor started and
@@ -291,13 +315,17 @@ result<action_ticket> coordinator::fence(const std::string& cluster, action_reco
         reuse.empty() ? action_key(settings_.prefix, cluster, unix_ms_now(), lease.id) : reuse;
     auto client = make_client(request_timeout_);
     auto reply = client.post(fence_call(leader_key(settings_.prefix, cluster), identity_,
-                                        state.create_revision, key, record_json(what)));
+                                        state.create_revision, key, record_json(what),
+                                        maintenance_key(settings_.prefix, cluster)));
     auto fenced = reply ? parse_fence(*reply) : result<fence_reply>(reply.failure());
     if (!fenced) return error{"cannot prove the lease: " + fenced.failure().message};
     if (auto refusal = fence_refusal(*fenced, identity_, state.create_revision)) {
-        std::lock_guard lock(mutex_);
-        auto found = clusters_.find(cluster);
-        if (found != clusters_.end()) found->second.state.leader = false;
+        // A maintenance marker stops the action, not the leadership.
+        if (!fenced->maintenance) {
+            std::lock_guard lock(mutex_);
+            auto found = clusters_.find(cluster);
+            if (found != clusters_.end()) found->second.state.leader = false;
+        }
         return error{*refusal};
     }
     if (auto late = local_fence_refusal(state, lease, clock::now(), margin)) {

@@ -23,6 +23,7 @@
 
 #include "config/settings.hpp"
 #include "controller/core/coordination/leadership.hpp"
+#include "controller/core/coordination/maintenance.hpp"
 #include "controller/core/result.hpp"
 #include "controller/daemon/etcd_client.hpp"
 #include "controller/daemon/leadership_status.hpp"
@@ -68,6 +69,7 @@ class coordinator {
     struct cluster_entry {
         cluster_lease_state state;
         std::optional<action_record> last_action;
+        std::optional<maintenance_marker> maintenance;  // as the last round read it
     };
 
     void run();
@@ -75,6 +77,7 @@ class coordinator {
     bool keep_lease(etcd_client& client);
     void campaign(etcd_client& client, const std::string& cluster);
     void read_last_action(etcd_client& client, const std::string& cluster);
+    void read_maintenance(etcd_client& client, const std::string& cluster);
     void set_available(bool available, const std::string& problem);
     void drop_leadership();
     etcd_client make_client(std::chrono::milliseconds timeout) const;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "controller/core/coordination/leadership.hpp"
+#include "controller/core/coordination/maintenance.hpp"
 
 namespace warden::daemon {
 
@@ -16,6 +17,9 @@ struct leadership_status {
     std::string holder;        // the leader's identity (last known); empty: none/unknown
     std::string problem;       // why etcd is unavailable
     std::optional<action_record> last_action;  // latest record read as leader or written
+    // The cluster's maintenance marker, if one is set and not expired (etcd: read by the
+    // coordinator each round; backend none: the cluster monitor reads state_dir's file).
+    std::optional<maintenance_marker> maintenance;
 };
 
 }  // namespace warden::daemon

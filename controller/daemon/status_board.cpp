@@ -95,6 +95,7 @@ void status_board::publish_coordination(const std::string& cluster, leadership_s
     auto& item = found->second;
     // With backend none there is no lease to hold: leader stays 0 (DESIGN.md "leader").
     item.metrics.leader = status.coordinated && status.may_act;
+    item.metrics.maintenance = status.maintenance.has_value();
     item.metrics.coordination_findings = std::move(findings);
     item.coordination = std::move(status);
 }
@@ -128,6 +129,10 @@ std::string status_board::status_json(wall_time now) const {
                 ? nlohmann::json(std::chrono::duration<double>(now - *item.last_poll).count())
                 : nlohmann::json(nullptr);
         cluster["leader"] = item.metrics.leader;
+        cluster["maintenance"] =
+            item.coordination.maintenance
+                ? nlohmann::json::parse(marker_json(*item.coordination.maintenance))
+                : nlohmann::json(nullptr);
         nlohmann::json planned = nlohmann::json::array();
         nlohmann::json unmet = nlohmann::json::array();
         for (const auto& action : item.metrics.plan.actions)

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/executor/state_files.hpp"
 #include "probes/connection.hpp"
 #include "probes/probe_exchange.hpp"
 
@@ -21,17 +22,6 @@ namespace {
 
 using probes::resp_type;
 using probes::resp_value;
-
-std::string host_name() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) return "unknown";
-    return host;
-}
-
-double unix_seconds_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::optional<std::string> text_of(const resp_value& reply) {
     if (reply.type != resp_type::string) return std::nullopt;
@@ -51,26 +41,6 @@ class file_lock {
   private:
     int fd_;
 };
-
-error file_error(const std::string& what, const std::string& path) {
-    return {fmt::format("{} {}: {}", what, path, std::strerror(errno)), error_kind::unspecified};
-}
-
-result<void> write_replacing(const std::string& path, const std::string& text) {
-    auto temporary = fmt::format("{}.tmp.{}", path, getpid());
-    std::FILE* file = std::fopen(temporary.c_str(), "w");
-    if (file == nullptr) return file_error("cannot write", temporary);
-    bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-    written = std::fflush(file) == 0 && written;
-    written = ::fsync(fileno(file)) == 0 && written;
-    written = std::fclose(file) == 0 && written;
-    if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        auto failure = file_error("cannot write", path);
-        std::remove(temporary.c_str());
-        return failure;
-    }
-    return {};
-}
 
 // What a master answers about the delay warden may have set, and who it is.
 struct master_answer {
@@ -152,7 +122,7 @@ result<std::vector<pending_restore>> sync_ledger::read() const {
     std::ifstream file(path_);
     if (!file) {
         if (errno == ENOENT) return std::vector<pending_restore>{};
-        return file_error("cannot read", path_);
+        return file_error("read", path_);
     }
     std::stringstream text;
     text << file.rdbuf();
@@ -166,9 +136,9 @@ result<void> sync_ledger::update(const std::function<void(std::vector<pending_re
     std::filesystem::create_directories(dir_, ignored);
     auto lock_path = path_ + ".lock";
     int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return file_error("cannot open", lock_path);
+    if (fd < 0) return file_error("open", lock_path);
     file_lock held(fd);
-    if (::flock(fd, LOCK_EX) != 0) return file_error("cannot lock", lock_path);
+    if (::flock(fd, LOCK_EX) != 0) return file_error("lock", lock_path);
     auto records = read();
     if (!records) return records.failure();
     change(*records);
@@ -182,23 +152,6 @@ result<void> sync_ledger::add(const pending_restore& record) {
 result<void> sync_ledger::remove(const pending_restore& record) {
     return update(
         [&record](std::vector<pending_restore>& records) { std::erase(records, record); });
-}
-
-std::string this_process_owner() {
-    return fmt::format("{}:{}", host_name(), getpid());
-}
-
-bool owner_alive(const std::string& owner) {
-    auto colon = owner.rfind(':');
-    if (colon == std::string::npos || owner.substr(0, colon) != host_name()) return true;
-    long pid = 0;
-    try {
-        pid = std::stol(owner.substr(colon + 1));
-    } catch (const std::exception&) {
-        return false;  // unreadable: nobody can still need it
-    }
-    if (pid <= 0) return false;
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 sync_delay_override::sync_delay_override(sync_target target, std::optional<pending_restore> record)

@@ -3,6 +3,8 @@
 // replica move, and putting back every lowering a move (or an earlier warden process) left.
 #pragma once
 
+#include "controller/executor/state_files.hpp"
+
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -37,12 +39,6 @@ struct restore_note {
     bool kept = false;
     std::string text;
 };
-
-// "host:pid" of this process, as records name their owner.
-std::string this_process_owner();
-// Whether the process a record names still runs (on this host; another host's record is
-// taken as alive: its own warden restores it).
-bool owner_alive(const std::string& owner);
 
 struct sync_target {
     std::string cluster;

@@ -144,9 +144,9 @@ TEST_CASE("lease grant and keep-alive: TTLs are strings, and an expired lease ha
 }
 
 TEST_CASE("the fence compares create revision and value, and writes the record on success") {
-    auto call = fence_call("/k/leader", me, 11, "/k/actions/1", R"({"who":"a"})");
+    auto call = fence_call("/k/leader", me, 11, "/k/actions/1", R"({"who":"a"})", "/k/maintenance");
     auto body = json::parse(call.body);
-    REQUIRE(body["compare"].size() == 2);
+    REQUIRE(body["compare"].size() == 3);
     CHECK(body["compare"][0]["target"] == "CREATE");
     CHECK(body["compare"][0]["create_revision"] == "11");
     CHECK(body["compare"][1]["target"] == "VALUE");

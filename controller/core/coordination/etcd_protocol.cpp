@@ -113,13 +113,14 @@ result<std::vector<etcd_key_value>> kvs_of(const json& range) {
     return out;
 }
 
-// The key a txn's failure branch read ({"responses":[{"response_range":{...}}]}), if any.
-result<std::optional<etcd_key_value>> ranged_key(const json& txn) {
+// The key a txn's failure branch read ({"responses":[{"response_range":{...}}]}) as its
+// `index`th operation, if any.
+result<std::optional<etcd_key_value>> ranged_key(const json& txn, std::size_t index = 0) {
     auto responses = txn.find("responses");
-    if (responses == txn.end() || !responses->is_array() || responses->empty()) {
+    if (responses == txn.end() || !responses->is_array() || responses->size() <= index) {
         return error{"etcd reply: the txn's failure branch returned no range"};
     }
-    const auto& first = responses->front();
+    const auto& first = (*responses)[index];
     if (!first.is_object() || !first.contains("response_range")) {
         return error{"etcd reply: the txn's failure branch returned no range"};
     }
@@ -209,8 +210,9 @@ etcd_call campaign_call(const std::string& key, const std::string& value, std::i
 
 etcd_call fence_call(const std::string& leader_key, const std::string& identity,
                      std::int64_t create_revision, const std::string& record_key,
-                     const std::string& record_value) {
+                     const std::string& record_value, const std::string& maintenance_key) {
     auto encoded = base64_encode(leader_key);
+    auto maintenance = base64_encode(maintenance_key);
     json body = {
         {"compare",
          {{{"key", encoded},
@@ -220,12 +222,31 @@ etcd_call fence_call(const std::string& leader_key, const std::string& identity,
           {{"key", encoded},
            {"target", "VALUE"},
            {"result", "EQUAL"},
-           {"value", base64_encode(identity)}}}},
+           {"value", base64_encode(identity)}},
+          {{"key", maintenance},
+           {"target", "CREATE"},
+           {"result", "EQUAL"},
+           {"create_revision", "0"}}}},
         {"success",
          {{{"request_put",
             {{"key", base64_encode(record_key)}, {"value", base64_encode(record_value)}}}}}},
-        {"failure", {{{"request_range", {{"key", encoded}}}}}}};
+        {"failure",
+         {{{"request_range", {{"key", encoded}}}}, {{"request_range", {{"key", maintenance}}}}}}};
     return call("/v3/kv/txn", body);
+}
+
+etcd_call get_call(const std::string& key) {
+    return call("/v3/kv/range", {{"key", base64_encode(key)}});
+}
+
+etcd_call put_call(const std::string& key, const std::string& value, std::int64_t lease) {
+    json body = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
+    if (lease != 0) body["lease"] = int64_text(lease);
+    return call("/v3/kv/put", body);
+}
+
+etcd_call delete_call(const std::string& key) {
+    return call("/v3/kv/deleterange", {{"key", base64_encode(key)}});
 }
 
 etcd_call record_call(const std::string& key, const std::string& value,
@@ -299,7 +320,14 @@ result<fence_reply> parse_fence(const etcd_reply& reply) {
     if (succeeded(*document)) return fence_reply{true, std::nullopt};
     auto holder = ranged_key(*document);
     if (!holder) return holder.failure();
-    return fence_reply{false, std::move(*holder)};
+    fence_reply out{false, std::move(*holder), std::nullopt};
+    // Fences written before maintenance markers read only the leader key.
+    if (document->contains("responses") && (*document)["responses"].size() > 1) {
+        auto maintenance = ranged_key(*document, 1);
+        if (!maintenance) return maintenance.failure();
+        out.maintenance = std::move(*maintenance);
+    }
+    return out;
 }
 
 result<std::vector<etcd_key_value>> parse_range(const etcd_reply& reply) {

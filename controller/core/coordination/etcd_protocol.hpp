@@ -69,6 +69,8 @@ struct campaign_reply {
 struct fence_reply {
     bool held = false;
     std::optional<etcd_key_value> holder;  // not held: the key now (none: nobody holds it)
+    // Not held: the cluster's maintenance key, when that is what stopped the fence.
+    std::optional<etcd_key_value> maintenance;
 };
 
 // etcd with auth enabled: a user and password buy a token, sent as the Authorization header
@@ -82,9 +84,14 @@ etcd_call grant_call(std::chrono::seconds ttl);
 etcd_call keepalive_call(std::int64_t lease);
 etcd_call revoke_call(std::int64_t lease);
 etcd_call campaign_call(const std::string& key, const std::string& value, std::int64_t lease);
+// The fence also requires `maintenance_key` absent: no action during a planned operation.
 etcd_call fence_call(const std::string& leader_key, const std::string& identity,
                      std::int64_t create_revision, const std::string& record_key,
-                     const std::string& record_value);
+                     const std::string& record_value, const std::string& maintenance_key);
+// One key (range without range_end); put with an optional lease (0: none); delete one key.
+etcd_call get_call(const std::string& key);
+etcd_call put_call(const std::string& key, const std::string& value, std::int64_t lease);
+etcd_call delete_call(const std::string& key);
 // Puts `key` = `value`; with `prune_end`, also deletes [prune_begin, prune_end) in the same txn.
 etcd_call record_call(const std::string& key, const std::string& value,
                       const std::string& prune_begin = {}, const std::string& prune_end = {});

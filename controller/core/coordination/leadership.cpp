@@ -1,4 +1,6 @@
 #include "controller/core/coordination/leadership.hpp"
+
+#include "controller/core/coordination/maintenance.hpp"
 #include "controller/core/utc_time.hpp"
 
 #include <fmt/format.h>
@@ -81,6 +83,11 @@ std::optional<std::string> local_fence_refusal(const cluster_lease_state& state,
 std::optional<std::string> fence_refusal(const fence_reply& reply, std::string_view identity,
                                          std::int64_t create_revision) {
     if (reply.held) return std::nullopt;
+    if (reply.maintenance) {
+        auto marker = parse_marker(reply.maintenance->value);
+        return "the cluster is in maintenance (" +
+               (marker ? describe_marker(*marker) : std::string("unreadable marker")) + ")";
+    }
     if (!reply.holder) return std::string("lease gone: the leader key no longer exists");
     const auto& holder = *reply.holder;
     if (holder.value != identity) {

@@ -22,7 +22,9 @@ heal_step decide_heal_step(const heal_plan& plan, const active_findings& active,
     if (!inputs.may_act) return {};  // another instance leads, or the lease cannot be proven
     if (plan.actions.empty()) return {};
     if (inputs.in_maintenance) {
-        return {heal_step_kind::skip, "the cluster is in maintenance (a planned operation)"};
+        return {heal_step_kind::skip,
+                fmt::format("maintenance ({})", inputs.maintenance.empty() ? "a planned operation"
+                                                                           : inputs.maintenance)};
     }
     if (!grace_elapsed(plan.actions.front(), active, inputs.grace, now)) {
         return {heal_step_kind::wait,

@@ -18,6 +18,7 @@ struct heal_step_inputs {
     bool acting = false;                    // an action is still in flight
     bool may_act = false;                   // this instance holds the lease (or needs none)
     bool in_maintenance = false;            // a maintenance marker is set for the cluster
+    std::string maintenance;                // ... its description (describe_marker)
     std::chrono::milliseconds grace{2000};  // heal.grace: a finding must last this long
     bool rate_limited = false;              // heal.max_actions_per_minute reached
     int recent_actions = 0;                 // ... in the last minute (for the reason)

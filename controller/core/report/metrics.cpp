@@ -197,6 +197,12 @@ void render_runtime(exposition& out, const std::vector<cluster_metrics>& cluster
     for (const auto& cluster : clusters) {
         out.sample("leader", {{"cluster", cluster.cluster}}, cluster.leader ? 1 : 0);
     }
+    out.family("maintenance", "gauge",
+               "1 while a maintenance marker is set for the cluster (a planned operation or "
+               "`redis-warden maintenance on`): warden polls and exports but does not act");
+    for (const auto& cluster : clusters) {
+        out.sample("maintenance", {{"cluster", cluster.cluster}}, cluster.maintenance ? 1 : 0);
+    }
     out.family("planned_actions", "gauge",
                "heal actions the last poll's plan holds (acted on in heal mode, reported in "
                "observe mode)");

@@ -34,6 +34,7 @@ struct cluster_metrics {
     std::vector<finding> audit_findings;         // from the last completed audit
     std::vector<finding> coordination_findings;  // coordination_unavailable, when it is
     bool leader = false;
+    bool maintenance = false;  // a maintenance marker is set: warden does not act
     std::map<std::pair<std::string, std::string>, std::uint64_t> actions;  // (action, outcome)
     heal_plan plan;  // from the last completed poll
 };
