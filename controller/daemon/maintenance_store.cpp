@@ -1,6 +1,7 @@
 #include "controller/daemon/maintenance_store.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cmath>
@@ -93,6 +94,15 @@ result<void> put_window(etcd_client& client, const maintenance_place& place,
     return done_or(client.post(put_call(key_of(place), marker_json(marker), *lease)), "put");
 }
 
+// Readable by everyone: the daemon runs as its own user and the operator's command may run
+// under a umask of 077; a marker holds no secret.
+result<void> write_marker_file(const std::string& path, const maintenance_marker& marker) {
+    if (auto written = executor::write_replacing(path, marker_json(marker)); !written)
+        return written;
+    if (::chmod(path.c_str(), 0644) != 0) return executor::file_error("chmod", path);
+    return {};
+}
+
 result<void> ensure_folder(const std::string& folder) {
     std::error_code failed;
     std::filesystem::create_directories(folder, failed);
@@ -143,7 +153,7 @@ result<void> set_maintenance(const maintenance_place& place, const maintenance_m
         if (auto conflict = maintenance_conflict(*present, unix_seconds_now()); !conflict.empty())
             return error{conflict};
         if (auto made = ensure_folder(place.state_dir); !made) return made.failure();
-        return executor::write_replacing(file_of(place), marker_json(marker));
+        return write_marker_file(file_of(place), marker);
     }
     etcd_client client(std::make_shared<etcd_session>(*place.etcd), etcd_call_timeout);
     auto present = read_etcd_marker(client, place);
@@ -190,8 +200,7 @@ result<std::unique_ptr<maintenance_hold>> maintenance_hold::take(const maintenan
         if (auto conflict = maintenance_conflict(*present, now); !conflict.empty())
             return error{conflict};
         if (auto made = ensure_folder(place.state_dir); !made) return made.failure();
-        if (auto written = executor::write_replacing(file_of(place), marker_json(marker));
-            !written) {
+        if (auto written = write_marker_file(file_of(place), marker); !written) {
             return written.failure();
         }
         hold.reset(new maintenance_hold(place, marker, *present));
@@ -289,7 +298,7 @@ bool maintenance_hold::refresh() {
         } else {
             auto renewed = marker_;
             renewed.until = unix_seconds_now() + file_horizon_seconds;
-            if (auto written = executor::write_replacing(path, marker_json(renewed)); !written)
+            if (auto written = write_marker_file(path, renewed); !written)
                 problem = written.failure().message;
         }
     }
@@ -310,7 +319,7 @@ void maintenance_hold::release() {
     }
     if (lost()) return;  // not ours any more: leave it to whoever took it
     if (window_left) {
-        (void)executor::write_replacing(file_of(place_), marker_json(*window_));
+        (void)write_marker_file(file_of(place_), *window_);
     } else {
         (void)std::remove(file_of(place_).c_str());
     }

@@ -125,7 +125,11 @@ class FileMaintenanceTest(MaintenanceScenario, CoordinationBase):
         os.remove(path)
 
         # Inside a manual window the failover runs, and the window is still there after it.
-        self.assertExit(self.maintenance(w, "on", "--for", "5m", "--reason", "window"), 0)
+        # Under an operator's umask 077 the marker is still readable by the daemon's user.
+        subprocess.run(["/bin/sh", "-c", 'umask 077; exec "$@"', "sh", WARDEN_BIN,
+                        "maintenance", "on", "--for", "5m", "--reason", "window", "--config",
+                        w.config], check=True, capture_output=True, timeout=30)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o644)
         done = run_warden(*failover, limit=90)
         self.assertExit(done, 0)
         self.assertEqual(role_of(self.c, a)[0], "replica")
