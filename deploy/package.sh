@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a clean copy of this tree (Debian 12, debhelper compat 13):
 #   deploy/package.sh [OUTDIR]     default OUTDIR: build-deb/ at the top of the tree
+#   deploy/package.sh --from-build DIR [OUTDIR]
+#                                  package the program an existing build directory holds
+#                                  (tests/run.sh: the build it has just tested) instead of
+#                                  compiling it again; the same files, but the compiler flags
+#                                  are that build's, not dpkg-buildflags' hardening
 # and prints the path of OUTDIR/redis-warden_<version>_<arch>.deb (next to it: the dbgsym
 # package, .buildinfo and .changes). Install it with
 #   apt-get install ./build-deb/redis-warden_<version>_amd64.deb
@@ -13,6 +18,15 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+prebuilt=""
+if [[ ${1:-} == --from-build ]]; then
+  prebuilt=$(cd "${2:?--from-build needs a build directory}" && pwd)
+  if [[ ! -x $prebuilt/redis-warden || ! -f $prebuilt/CMakeCache.txt ]]; then
+    echo "package.sh: $prebuilt holds no built redis-warden (configure and build it first)" >&2
+    exit 1
+  fi
+  shift 2
+fi
 OUT=$(mkdir -p "${1:-$ROOT/build-deb}" && cd "${1:-$ROOT/build-deb}" && pwd)
 cd "$ROOT"
 
@@ -49,9 +63,9 @@ else
   tar --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "$source_copy"
 fi
 
-echo "== dpkg-buildpackage -b -us -uc"
+echo "== dpkg-buildpackage -b -us -uc${prebuilt:+ (the program from $prebuilt)}"
 cd "$source_copy"
 export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck parallel=$(nproc 2>/dev/null || echo 2)}
-WARDEN_GIT_COMMIT=$commit dpkg-buildpackage -b -us -uc
+WARDEN_GIT_COMMIT=$commit WARDEN_PREBUILT=$prebuilt dpkg-buildpackage -b -us -uc
 deb=$(ls "$OUT"/redis-warden_"$version"_*.deb)
 echo "package.sh: built $deb"

@@ -6,7 +6,8 @@
 #                                unless WARDEN_RUN_FUZZ=1)
 # Env: WARDEN_RUN_FUZZ=0|1 force the fuzz step off/on; WARDEN_RUN_SANITIZE=0 skips the
 # ASan/UBSan unit run; WARDEN_RUN_TSAN=0 skips the ThreadSanitizer run of the unit tier's
-# test binaries (core, config, probes); BUILD_TYPE (default RelWithDebInfo).
+# test binaries (core, config, probes); WARDEN_RUN_PACKAGE=0 skips building, installing
+# and purging the Debian package; BUILD_TYPE (default RelWithDebInfo).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,6 +67,15 @@ if [[ $run_fuzz == 1 ]]; then
   fi
   echo "== ctest -L fuzz (build-fuzz/)"
   ctest --test-dir build-fuzz --output-on-failure -L fuzz || status=$?
+fi
+
+# The Debian package: built, linted, installed, exercised and purged (root, a throwaway
+# machine: it refuses where redis-warden is installed already). Only when running everything.
+# It packages the program build/ holds, just tested (deploy/package.sh --from-build): a full
+# package build compiles the program again, about 8 minutes of this run's 30 on 2 cores.
+if (($# == 0)) && [[ ${WARDEN_RUN_PACKAGE:-1} == 1 ]]; then
+  echo "== Debian package (build-deb/)"
+  WARDEN_PACKAGE_FROM_BUILD=build bash tests/package/test_package.sh || status=$?
 fi
 
 if ((status != 0)); then
