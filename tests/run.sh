@@ -34,7 +34,7 @@ if (($# == 0)) && [[ ${WARDEN_RUN_SANITIZE:-1} == 1 ]]; then
   cmake --build build-asan --parallel "$JOBS" --target test_core test_config test_probes metrics_sample
   echo "== ctest -L unit (build-asan/)"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -L unit -E systemd_unit || status=$?
+    ctest --test-dir build-asan --output-on-failure -L unit -LE binary || status=$?
 fi
 
 # The unit tier's own binaries under ThreadSanitizer (-DWARDEN_TSAN=ON): the worker pools
