@@ -8,17 +8,15 @@
 #include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
 #include "controller/cli/command_exit.hpp"
+#include "controller/cli/config_command.hpp"
 #include "controller/cli/failover_command.hpp"
 #include "controller/cli/heal_command.hpp"
 #include "controller/cli/import_command.hpp"
 #include "controller/cli/maintenance_command.hpp"
 #include "controller/cli/rebalance_command.hpp"
 #include "controller/cli/restart_command.hpp"
+#include "controller/cli/version_command.hpp"
 #include "controller/daemon/daemon.hpp"
-
-#ifndef WARDEN_VERSION
-#define WARDEN_VERSION "0.0.0"
-#endif
 
 namespace {
 
@@ -68,11 +66,13 @@ int main(int argc, char** argv) {
     warden::cli::maintenance_options maintenance;
     warden::cli::add_maintenance_command(app, maintenance);
     warden::daemon::run_options run;
-    run.version = WARDEN_VERSION;
+    run.version = warden::cli::this_build().version;
     auto* run_command = app.add_subcommand("run", "run the daemon (systemd Type=notify)");
     run_command->add_option("--config", run.config_file, "config file")->required();
     run_command->add_option("--listen", run.listen, "ADDR:PORT for HTTP, overrides the config");
-    app.add_subcommand("version", "print the version");
+    warden::cli::config_options config;
+    warden::cli::add_config_command(app, config);
+    app.add_subcommand("version", "print the version, commit, build type and library versions");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -83,10 +83,8 @@ int main(int argc, char** argv) {
                                           family_of(app));
     }
     try {
-        if (app.got_subcommand("version")) {
-            std::printf("redis-warden %s\n", WARDEN_VERSION);
-            return 0;
-        }
+        if (app.got_subcommand("version")) return warden::cli::run_version();
+        if (app.got_subcommand("config")) return warden::cli::run_config_check(config);
         if (app.got_subcommand("run")) return warden::daemon::run_daemon(run);
         if (app.got_subcommand("heal")) return warden::cli::run_heal(heal);
         if (app.got_subcommand("rebalance")) return warden::cli::run_rebalance(rebalance);

@@ -218,30 +218,24 @@ class daemon_process {
     // On the reload thread. True when the new config runs.
     bool reload() {
         notify_reloading();
-        auto loaded = config::load_settings(options_.config_file);
+        auto loaded = executor::load_config(options_.config_file);
         if (!loaded) {
             spdlog::error("reload: keeping the running config: {}", loaded.failure().message);
             notify_status(board_.summary_line());
             return false;
         }
-        auto requests = executor::poll_requests_of(*loaded);
-        if (!requests) {
-            spdlog::error("reload: keeping the running config: {}", requests.failure().message);
-            notify_status(board_.summary_line());
-            return false;
-        }
-        if (!options_.listen && loaded->listen != settings_.listen) {
+        if (!options_.listen && loaded->settings.listen != settings_.listen) {
             spdlog::warn("reload: listen changed to {}; that takes a restart, still on {}",
-                         loaded->listen, server_.bound_address());
+                         loaded->settings.listen, server_.bound_address());
         }
         monitors_.take();  // joins the old monitors here, off the HTTP thread
-        if (loaded->coordination != settings_.coordination) {
+        if (loaded->settings.coordination != settings_.coordination) {
             spdlog::info("reload: coordination changed; releasing the lease and starting over");
             coordinator_->release(1000ms);
-            coordinator_ = std::make_unique<coordinator>(loaded->coordination, identity_);
+            coordinator_ = std::make_unique<coordinator>(loaded->settings.coordination, identity_);
         }
-        settings_ = std::move(*loaded);
-        monitors_.start(settings_, std::move(*requests), board_, *coordinator_);
+        settings_ = std::move(loaded->settings);
+        monitors_.start(settings_, std::move(loaded->requests), board_, *coordinator_);
         spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
         return true;
     }
@@ -329,19 +323,14 @@ class daemon_process {
 }  // namespace
 
 int run_daemon(const run_options& options) {
-    auto loaded = config::load_settings(options.config_file);
+    // The same loader as the reload and `config check` (executor/configured_cluster.hpp).
+    auto loaded = executor::load_config(options.config_file);
     if (!loaded) {
         std::fprintf(stderr, "redis-warden run: %s\n", loaded.failure().message.c_str());
         return 1;
     }
-    auto requests = executor::poll_requests_of(*loaded);
-    if (!requests) {
-        std::fprintf(stderr, "redis-warden run: %s: %s\n", options.config_file.c_str(),
-                     requests.failure().message.c_str());
-        return 1;
-    }
-    configure_logging(loaded->log);
-    daemon_process process(options, std::move(*loaded), std::move(*requests));
+    configure_logging(loaded->settings.log);
+    daemon_process process(options, std::move(loaded->settings), std::move(loaded->requests));
     return process.run();
 }
 

@@ -31,6 +31,14 @@ result<std::vector<probes::poll_request>> poll_requests_of(const config::setting
     return requests;
 }
 
+result<loaded_config> load_config(const std::string& path) {
+    auto settings = config::load_settings(path);
+    if (!settings) return settings.failure();
+    auto requests = poll_requests_of(*settings);
+    if (!requests) return prefixed(path, requests.failure());
+    return loaded_config{std::move(*settings), std::move(*requests)};
+}
+
 analysis_policy analysis_policy_of(const config::cluster_settings& cluster) {
     analysis_policy policy;
     policy.topology.domains = cluster.failure_domains;

@@ -6,6 +6,7 @@
 #include "controller/core/report/report.hpp"
 #include "probes/poll.hpp"
 
+#include <string>
 #include <vector>
 
 namespace warden::executor {
@@ -16,5 +17,15 @@ result<probes::poll_request> poll_request_of(const config::cluster_settings& clu
 // Every cluster's, in the config's order; the first that fails is the error.
 result<std::vector<probes::poll_request>> poll_requests_of(const config::settings& settings);
 analysis_policy analysis_policy_of(const config::cluster_settings& cluster);
+
+// A config file as `run` takes it, at start and on SIGHUP, and as `config check` judges it:
+// the settings (every key and file checked: "FILE:LINE:COL: key '...': ...") and every
+// cluster's poll request with its TLS profile built ("FILE: cluster 'x' tls: ..."). Reads
+// files only; connects to nothing.
+struct loaded_config {
+    config::settings settings;
+    std::vector<probes::poll_request> requests;  // one per cluster, in the config's order
+};
+result<loaded_config> load_config(const std::string& path);
 
 }  // namespace warden::executor
