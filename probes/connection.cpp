@@ -100,7 +100,7 @@ struct redis_connection::state {
             return late;
         }
         certificate = peer_certificate(stream.tls_session());
-        expected_name = profile.settings().server_name.value_or(host);
+        expected_name = profile.expected_name(host);
         if (outcome) return error{describe_failure(outcome), error_kind::refused};
         return std::nullopt;
     }

@@ -133,9 +133,9 @@ void node_session::on_handshake(const error_code& ec) {
 
 std::string node_session::describe_failure(const error_code& ec) {
     if (is_tls_error(ec)) {
-        const auto& name = request_.auth.tls && request_.auth.tls->settings().server_name
-                               ? *request_.auth.tls->settings().server_name
-                               : target_.endpoint.host;
+        const auto name = request_.auth.tls
+                              ? request_.auth.tls->expected_name(target_.endpoint.host)
+                              : target_.endpoint.host;
         return describe_tls_error(ec, stream_.tls_session(), name);
     }
     if (!reusing_ && bytes_read_ == 0) {

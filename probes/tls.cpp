@@ -145,7 +145,7 @@ result<std::shared_ptr<tls_client>> tls_client::make(const tls_settings& setting
 }
 
 result<void> tls_client::prepare(SSL* session, const std::string& dialed_host) const {
-    const std::string& name = settings_.server_name ? *settings_.server_name : dialed_host;
+    const std::string name = expected_name(dialed_host);
     // SNI carries names only: a certificate for an IP carries it as a subjectAltName.
     if (!is_ip(name) && SSL_set_tlsext_host_name(session, name.c_str()) != 1) {
         ERR_clear_error();

@@ -37,8 +37,12 @@ class tls_client {
     boost::asio::ssl::context& context() const { return *context_; }
     const tls_settings& settings() const { return settings_; }
 
-    // On a new session, before its handshake: SNI, and the name or address the server's
-    // certificate must carry (server_name when set, else the host dialed).
+    // The name or address the server's certificate must carry: server_name when set, else
+    // the host dialed (also what error messages name).
+    std::string expected_name(const std::string& dialed_host) const {
+        return settings_.server_name.value_or(dialed_host);
+    }
+    // On a new session, before its handshake: SNI, and expected_name() checked by OpenSSL.
     result<void> prepare(SSL* session, const std::string& dialed_host) const;
 
   private:

@@ -220,9 +220,8 @@ result<etcd_reply> etcd_client::post_to(const etcd_endpoint& target, const etcd_
         // With TLS 1.3 the server checks the client certificate after the handshake, so its
         // refusal arrives as an alert while reading: word any OpenSSL error as TLS.
         if (probes::is_tls_error(failure)) {
-            tls_problem = probes::describe_tls_error(
-                failure, stream.native_handle(),
-                session_->tls_->settings().server_name.value_or(target.host));
+            tls_problem = probes::describe_tls_error(failure, stream.native_handle(),
+                                                     session_->tls_->expected_name(target.host));
         }
     } else {
         beast::tcp_stream stream(io);

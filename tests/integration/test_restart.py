@@ -199,6 +199,29 @@ class RestartTest(WardenTestCase):
         self.assertEqual(self.restarter.calls, 0)
 
 
+class RestartFiveMastersTest(WardenTestCase):
+    """5 masters x 1 replica over three hosts: two masters share a host with another
+    shard's replica, so the order and the failovers are not the 3x1 case's."""
+
+    def test_five_by_one_every_node_once_nothing_lost(self):
+        tmp = tempfile.mkdtemp(prefix="warden-restart-5-")
+        c = Cluster(masters=5, replicas=1, hosts=3, node_timeout=2000,
+                    extra_config=NO_NATIVE_MIGRATION).start()
+        self.addCleanup(c.stop)
+        restarter = Restarter(c, tmp)
+        self.addCleanup(restarter.stop)
+        pids_before = {n.port: n.pid for n in c.members()}
+        writer = AckedWriter(c)
+        run = run_warden("restart", "--seed", c.seeds()[0], "--exec", restarter.command(),
+                         "--node-timeout", "60000", "--yes", limit=400)
+        writer.stop_and_verify(self)
+        self.assertExit(run, 0)
+        self.assertEqual(sorted(restarter.restarted), sorted(pids_before))
+        self.assertEqual(restarter.masters_hit, [], "a master was restarted as a master")
+        self.assertIn("10 node(s) restarted", run.out)
+        wait_until(lambda: c.converged()[0], 30, "cluster converged after the run")
+
+
 class RestartUnderDaemonTest(WardenTestCase):
     """A daemon in heal mode watching the same config: it must not act while restart holds
     the maintenance marker, and reports maintenance meanwhile."""
