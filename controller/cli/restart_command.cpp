@@ -193,8 +193,8 @@ result<void> restart_run::wait_back(const std::string& node_id, const std::strin
     std::string pending = "no look yet";
     while (clock::now() < deadline) {
         if (interruption_requested()) {
-            return error{fmt::format("interrupted while waiting for {} to come back: {}",
-                                     address, pending)};
+            return error{
+                fmt::format("interrupted while waiting for {} to come back: {}", address, pending)};
         }
         auto settled = wait_settled(target_, milliseconds(0));
         const auto& cluster = settled.report.cluster_topology;
