@@ -35,18 +35,24 @@ double seconds_since(clock::time_point start) {
     return std::chrono::duration<double>(clock::now() - start).count();
 }
 
-// One INFO section of one node, or why it could not be read.
-result<std::string> info_of(const cluster_target& target, const std::string& address,
+// One INFO section on an open connection, or why it could not be read.
+result<std::string> info_on(probes::redis_connection& connection, const std::string& address,
                             const char* section) {
-    auto connection =
-        probes::redis_connection::open(address, target.request.auth, target.request.timeout);
-    if (!connection) return connection.failure();
-    auto reply = connection->call({"INFO", section});
+    auto reply = connection.call({"INFO", section});
     if (!reply) return reply.failure();
     if (reply->type == probes::resp_type::error) {
         return error{fmt::format("{}: INFO {}: {}", address, section, reply->text)};
     }
     return reply->text;
+}
+
+// One INFO section of one node, on a connection of its own.
+result<std::string> info_of(const cluster_target& target, const std::string& address,
+                            const char* section) {
+    auto connection =
+        probes::redis_connection::open(address, target.request.auth, target.request.timeout);
+    if (!connection) return connection.failure();
+    return info_on(*connection, address, section);
 }
 
 std::optional<std::string> field_of(const std::string& text, std::string_view key) {
@@ -73,7 +79,10 @@ std::string version_of(const cluster_target& target, const std::string& address)
 restarted_node_reading read_restarted(const cluster_target& target, const topology& cluster,
                                       const cluster_node& node) {
     restarted_node_reading reading;
-    auto persistence = info_of(target, node.address, "persistence");
+    auto connection =
+        probes::redis_connection::open(node.address, target.request.auth, target.request.timeout);
+    auto persistence = connection ? info_on(*connection, node.address, "persistence")
+                                  : result<std::string>(connection.failure());
     if (!persistence) {
         reading.error = persistence.failure().message;
         return reading;
@@ -87,7 +96,7 @@ restarted_node_reading read_restarted(const cluster_target& target, const topolo
             }
         }
     }
-    if (auto text = info_of(target, node.address, "replication")) {
+    if (auto text = info_on(*connection, node.address, "replication")) {
         reading.sync_in_progress = field_of(*text, "master_sync_in_progress") == "1";
         reading.replica_offset = integer_field(*text, "slave_repl_offset");
     }

@@ -235,8 +235,9 @@ void coordinator::read_maintenance(etcd_client& client, const std::string& clust
         if (parsed) {
             marker = std::move(*parsed);
         } else {
-            // Unreadable, yet present: the fence refuses anyway, so say maintenance.
-            marker = maintenance_marker{"unknown", parsed.failure().message, "", 0, 1e18};
+            // Unreadable, yet present: the fence refuses anyway, so say maintenance, for as
+            // long as the key lives (until 0: bound to its lease).
+            marker = maintenance_marker{"unknown", parsed.failure().message, "", 0, 0};
         }
     }
     std::lock_guard lock(mutex_);

@@ -112,6 +112,20 @@ result<void> ensure_folder(const std::string& folder) {
     return {};
 }
 
+// Writes `marker` as the cluster's file marker unless another operation holds the cluster;
+// returns the (manual) marker it replaced, if any.
+result<std::optional<maintenance_marker>> claim_file(const maintenance_place& place,
+                                                     const maintenance_marker& marker) {
+    auto present = read_file_marker(place);
+    if (!present) return present.failure();
+    if (auto conflict = maintenance_conflict(*present, unix_seconds_now()); !conflict.empty())
+        return error{conflict};
+    if (auto made = ensure_folder(place.state_dir); !made) return made.failure();
+    if (auto written = write_marker_file(file_of(place), marker); !written)
+        return written.failure();
+    return present;
+}
+
 }  // namespace
 
 std::string maintenance_place::describe() const {
@@ -148,12 +162,9 @@ std::optional<maintenance_marker> read_maintenance_file(const std::string& state
 
 result<void> set_maintenance(const maintenance_place& place, const maintenance_marker& marker) {
     if (!place.etcd) {
-        auto present = read_file_marker(place);
-        if (!present) return present.failure();
-        if (auto conflict = maintenance_conflict(*present, unix_seconds_now()); !conflict.empty())
-            return error{conflict};
-        if (auto made = ensure_folder(place.state_dir); !made) return made.failure();
-        return write_marker_file(file_of(place), marker);
+        auto replaced = claim_file(place, marker);
+        if (!replaced) return replaced.failure();
+        return {};
     }
     etcd_client client(std::make_shared<etcd_session>(*place.etcd), etcd_call_timeout);
     auto present = read_etcd_marker(client, place);
@@ -195,15 +206,9 @@ result<std::unique_ptr<maintenance_hold>> maintenance_hold::take(const maintenan
                               place.etcd ? 0 : now + file_horizon_seconds};
     std::unique_ptr<maintenance_hold> hold;
     if (!place.etcd) {
-        auto present = read_file_marker(place);
-        if (!present) return present.failure();
-        if (auto conflict = maintenance_conflict(*present, now); !conflict.empty())
-            return error{conflict};
-        if (auto made = ensure_folder(place.state_dir); !made) return made.failure();
-        if (auto written = write_marker_file(file_of(place), marker); !written) {
-            return written.failure();
-        }
-        hold.reset(new maintenance_hold(place, marker, *present));
+        auto window = claim_file(place, marker);
+        if (!window) return window.failure();
+        hold.reset(new maintenance_hold(place, marker, *window));
     } else {
         auto session = std::make_shared<etcd_session>(*place.etcd);
         etcd_client client(session, etcd_call_timeout);

@@ -53,10 +53,6 @@ std::string replica_states(const cluster_node& master, const topology& cluster) 
     return fmt::format("replicas: {}", fmt::join(states, ", "));
 }
 
-bool on_host(const cluster_node& node, std::string_view host) {
-    return node.host == host || (node.hostname && *node.hostname == host);
-}
-
 }  // namespace
 
 std::string failover_refusal(const topology& cluster, const assessment& health) {
@@ -121,13 +117,13 @@ result<failover_plan> plan_host_drain(const topology& cluster, std::string_view 
     failover_plan plan;
     bool known = false;
     for (const auto& node : cluster.nodes) {
-        known = known || on_host(node, host);
-        if (node.role != node_role::master || !node.serves_slots() || !on_host(node, host)) {
+        known = known || node_on_host(node, host);
+        if (node.role != node_role::master || !node.serves_slots() || !node_on_host(node, host)) {
             continue;
         }
         std::vector<const cluster_node*> elsewhere;
         for (const auto* replica : healthy_replicas(node, cluster)) {
-            if (!on_host(*replica, host)) elsewhere.push_back(replica);
+            if (!node_on_host(*replica, host)) elsewhere.push_back(replica);
         }
         const auto* best = best_of(elsewhere, node);
         if (best == nullptr) {
@@ -143,6 +139,10 @@ result<failover_plan> plan_host_drain(const topology& cluster, std::string_view 
                      error_kind::usage};
     }
     return plan;
+}
+
+bool node_on_host(const cluster_node& node, std::string_view host) {
+    return node.host == host || (node.hostname && *node.hostname == host);
 }
 
 std::string describe_failover_plan(const failover_plan& plan) {

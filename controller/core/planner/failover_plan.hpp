@@ -43,6 +43,10 @@ result<failover_plan> plan_master_failover(const topology& cluster, std::string_
 // master, when one has none. An empty plan when HOST serves no slots.
 result<failover_plan> plan_host_drain(const topology& cluster, std::string_view host);
 
+// Whether the node runs on HOST: its IP or its announced hostname (--host, as failover and
+// restart take it).
+bool node_on_host(const cluster_node& node, std::string_view host);
+
 // "127.0.0.1:7000 (5461 slots) -> 127.0.0.2:7004", one line per step.
 std::string describe_failover_plan(const failover_plan& plan);
 

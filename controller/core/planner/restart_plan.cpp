@@ -8,25 +8,16 @@
 #include <tuple>
 
 #include "controller/core/health/checks.hpp"
+#include "controller/core/parse/endpoint.hpp"
 #include "controller/core/planner/failover_plan.hpp"
 #include "controller/core/planner/rebalance_plan.hpp"
 
 namespace warden {
 namespace {
 
-bool on_host(const cluster_node& node, std::string_view host) {
-    return node.host == host || (node.hostname && *node.hostname == host);
-}
-
 int port_of(const std::string& address) {
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos) return 0;
-    int port = 0;
-    for (char c : address.substr(colon + 1)) {
-        if (c < '0' || c > '9') return 0;
-        port = port * 10 + (c - '0');
-    }
-    return port;
+    auto parsed = parse_endpoint(address);
+    return parsed ? parsed->port : 0;
 }
 
 restart_target target_of(const cluster_node& node) {
@@ -51,7 +42,7 @@ result<std::set<std::string>> chosen_ids(const topology& cluster,
     for (const auto& host : hosts) {
         bool any = false;
         for (const auto& node : cluster.nodes) {
-            if (!node.id.empty() && on_host(node, host)) {
+            if (!node.id.empty() && node_on_host(node, host)) {
                 ids.insert(node.id);
                 any = true;
             }
