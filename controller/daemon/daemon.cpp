@@ -19,6 +19,7 @@
 #include "controller/daemon/cluster_monitor.hpp"
 #include "controller/daemon/coordinator.hpp"
 #include "controller/daemon/http_server.hpp"
+#include "controller/daemon/page_route.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/daemon/systemd_notify.hpp"
 #include "controller/executor/configured_cluster.hpp"
@@ -72,6 +73,7 @@ http_response route(const status_board& board, const std::string& target) {
         return {200, "text/plain; version=0.0.4; charset=utf-8", board.metrics_text()};
     }
     if (path == "/status") return {200, "application/json", board.status_json(now) + "\n"};
+    if (path == "/") return page_response(board.status_document(now), target);
     if (path == "/healthz") {
         auto verdict = board.health(now);
         return {verdict.fresh ? 200 : 503, "text/plain; charset=utf-8",

@@ -68,6 +68,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
             static_cast<http::status>(answer.status), 11);
         response->set(http::field::server, "redis-warden");
         response->set(http::field::content_type, answer.content_type);
+        response->set("X-Content-Type-Options", "nosniff");
+        for (const auto& [name, value] : answer.headers) response->set(name, value);
         response->keep_alive(keep_alive);
         response->body() = answer.body;
         response->prepare_payload();

@@ -1,4 +1,4 @@
-// HTTP for /metrics, /status and /healthz with Boost.Beast, served from the status board.
+// HTTP for /metrics, /status, /healthz and / with Boost.Beast, served from the status board.
 // GET/HEAD only; small request limits and a read deadline, so a slow or hostile client
 // costs one socket and never blocks other scrapers.
 #pragma once
@@ -7,6 +7,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "controller/core/result.hpp"
 
@@ -16,6 +18,7 @@ struct http_response {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
 };
 
 // Decides the response to a GET of `target`; pure of sockets.

@@ -115,6 +115,10 @@ std::string status_board::metrics_text() const {
 }
 
 std::string status_board::status_json(wall_time now) const {
+    return status_document(now).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json status_board::status_document(wall_time now) const {
     std::lock_guard lock(mutex_);
     nlohmann::json clusters = nlohmann::json::array();
     for (const auto& [name, item] : clusters_) {
@@ -128,6 +132,8 @@ std::string status_board::status_json(wall_time now) const {
             item.last_poll
                 ? nlohmann::json(std::chrono::duration<double>(now - *item.last_poll).count())
                 : nlohmann::json(nullptr);
+        cluster["poll_interval_seconds"] =
+            std::chrono::duration<double>(item.poll_interval).count();
         cluster["leader"] = item.metrics.leader;
         cluster["maintenance"] =
             item.coordination.maintenance
@@ -147,8 +153,7 @@ std::string status_board::status_json(wall_time now) const {
             coordination_json(item.coordination, item.metrics.coordination_findings);
         clusters.push_back(std::move(cluster));
     }
-    nlohmann::json document = {{"version", version_}, {"clusters", std::move(clusters)}};
-    return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return {{"version", version_}, {"clusters", std::move(clusters)}};
 }
 
 health_verdict status_board::health(wall_time now) const {

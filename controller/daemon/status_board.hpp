@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,8 @@ class status_board {
                       const std::string& outcome);
 
     std::string metrics_text() const;
-    std::string status_json(wall_time now) const;
+    std::string status_json(wall_time now) const;  // status_document, serialised
+    nlohmann::json status_document(wall_time now) const;
     // Fresh while every cluster's last poll is younger than 3 x its poll interval.
     health_verdict health(wall_time now) const;
     bool all_polled_once() const;

@@ -194,3 +194,17 @@ TEST_CASE("adding an unusable view says why, and the merge records it") {
     REQUIRE(cluster.disagreements.size() == 1);
     CHECK(cluster.disagreements[0].kind == disagreement_kind::unparsable_view);
 }
+
+TEST_CASE("a master's own INFO gives the offset its replicas' lag is measured against") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    auto& replica_info = testing::probe_at(observed, "127.0.0.2:21104").info;
+    replica_info.replace(replica_info.find("slave_repl_offset:14"), 20, "slave_repl_offset:4");
+    auto cluster = merge(observed);
+    const auto* master = cluster.find(master_21100);
+    const auto* replica = cluster.find(replica_21104);
+    REQUIRE(master != nullptr);
+    REQUIRE(replica != nullptr);
+    CHECK(master->replication_offset == 14);  // master_repl_offset
+    CHECK(replica->replication_offset == 4);  // slave_repl_offset, not its own master_repl_offset
+    CHECK_FALSE(master->master_link_up.has_value());
+}

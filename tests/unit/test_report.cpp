@@ -65,3 +65,25 @@ TEST_CASE("the text report groups replicas under masters and lists findings") {
     CHECK(text.find("UNREACHABLE: connection refused") != std::string::npos);
     CHECK(text.find("CRITICAL orphaned_master: master 127.0.0.1:21100") != std::string::npos);
 }
+
+TEST_CASE("the JSON report carries each replica's lag behind its master, and the open slots") {
+    auto observed = testing::load_scenario("redis-7.0/slot-migrating");
+    auto& replica_info = testing::probe_at(observed, "127.0.0.2:21104").info;
+    replica_info.replace(replica_info.find("slave_repl_offset:42"), 20, "slave_repl_offset:4");
+    auto document = nlohmann::json::parse(render_json(analyze(observed, {})));
+    for (const auto& node : document["nodes"]) {
+        for (const char* key : {"replication_offset", "replication_lag_bytes", "link_down_seconds"})
+            CHECK_MESSAGE(node.contains(key), key);
+        if (node["address"] == "127.0.0.2:21104") {
+            CHECK(node["replication_offset"] == 4);
+            CHECK(node["replication_lag_bytes"] == 38);  // its master is at 42
+        } else if (node["role"] == "master") {
+            CHECK(node["replication_lag_bytes"].is_null());
+        }
+    }
+    CHECK(document["open_slots"] == nlohmann::json::parse(R"([
+              {"slot":0,"node":"55e113a81426835151c60b3183f83e5456115181","state":"importing",
+               "peer":"ffb800d246d1ff0fc64b4b8fd6bf525cda112f05"},
+              {"slot":0,"node":"ffb800d246d1ff0fc64b4b8fd6bf525cda112f05","state":"migrating",
+               "peer":"55e113a81426835151c60b3183f83e5456115181"}])"));
+}

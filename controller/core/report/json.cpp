@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "controller/core/report/report.hpp"
@@ -12,6 +13,33 @@ nlohmann::json certificate_json(const std::optional<tls_certificate>& certificat
             {"not_after_utc", utc_text(static_cast<double>(certificate->not_after))},
             {"subject", certificate->subject},
             {"issuer", certificate->issuer}};
+}
+
+nlohmann::json optional_json(const std::optional<std::int64_t>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+// Bytes a replica is behind its master: both offsets come from the same poll but not the same
+// instant, so a busy master can read a little behind its replica; that reads as 0.
+std::optional<std::int64_t> replication_lag(const cluster_node& node, const topology& cluster) {
+    if (node.role != node_role::replica || !node.master_id || !node.replication_offset) {
+        return std::nullopt;
+    }
+    const auto* master = cluster.find(*node.master_id);
+    if (master == nullptr || !master->replication_offset) return std::nullopt;
+    return std::max<std::int64_t>(0, *master->replication_offset - *node.replication_offset);
+}
+
+nlohmann::json open_slots_json(const topology& cluster) {
+    nlohmann::json listed = nlohmann::json::array();
+    for (const auto& open : cluster.open_slots) {
+        bool migrating = open.state.direction == open_slot_direction::migrating;
+        listed.push_back({{"slot", open.slot},
+                          {"node", open.node_id},
+                          {"state", migrating ? "migrating" : "importing"},
+                          {"peer", open.state.peer_id}});
+    }
+    return listed;
 }
 
 nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
@@ -36,6 +64,9 @@ nlohmann::json node_json(const cluster_node& node, const topology& cluster) {
         {"error",
          node.probe_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(node.probe_error)},
         {"tls_certificate", certificate_json(node.certificate)},
+        {"replication_offset", optional_json(node.replication_offset)},
+        {"replication_lag_bytes", optional_json(replication_lag(node, cluster))},
+        {"link_down_seconds", optional_json(node.link_down_seconds)},
     };
 }
 
@@ -68,6 +99,7 @@ nlohmann::json report_json(const check_report& report) {
           {"margin", quorum.margin}}},
         {"nodes", std::move(nodes)},
         {"findings", std::move(findings)},
+        {"open_slots", open_slots_json(report.cluster_topology)},
     };
     return document;
 }

@@ -112,6 +112,22 @@ struct claim_set {
 
 constexpr std::size_t max_claim_sets = 8;
 
+// A node's own INFO replication: a replica's link and offset, a master's offset (what its
+// replicas catch up to; their lag on the page and in /status).
+void read_replication(std::string_view probe_info, cluster_node& node) {
+    if (node.role == node_role::unknown) return;
+    auto info = parse_info_fields(probe_info);
+    bool master = node.role == node_role::master;
+    if (auto offset = find_field(info, master ? "master_repl_offset" : "slave_repl_offset")) {
+        node.replication_offset = parse_integer<std::int64_t>(*offset);
+    }
+    if (master) return;
+    if (auto link = find_field(info, "master_link_status")) node.master_link_up = *link == "up";
+    if (auto down = find_field(info, "master_link_down_since_seconds")) {
+        node.link_down_seconds = parse_integer<std::int64_t>(*down);
+    }
+}
+
 }  // namespace
 
 class topology_merger::builder {
@@ -501,16 +517,7 @@ cluster_node topology_merger::builder::make_node(const node_evidence& evidence) 
     node.last_pong_ms = evidence.last_pong_ms;
     node.observed = evidence.own_line;
     node.certificate = evidence.certificate;
-    if (evidence.own_line && node.role == node_role::replica) {
-        auto info = parse_info_fields(evidence.probe_info);
-        if (auto link = find_field(info, "master_link_status")) node.master_link_up = *link == "up";
-        if (auto offset = find_field(info, "slave_repl_offset")) {
-            node.replication_offset = parse_integer<std::int64_t>(*offset);
-        }
-        if (auto down = find_field(info, "master_link_down_since_seconds")) {
-            node.link_down_seconds = parse_integer<std::int64_t>(*down);
-        }
-    }
+    if (evidence.own_line) read_replication(evidence.probe_info, node);
     if (node.host.empty() && !evidence.probe_address.empty()) {
         // A node that has not learned its own IP yet prints ":port"; use what warden dialed.
         node.address = evidence.probe_address;

@@ -38,9 +38,10 @@ struct cluster_node {
     bool observed = false;  // warden has this node's own view (live: reachable)
     bool probed = false;    // warden tried to reach it (always false offline)
     std::string probe_error;
-    std::optional<bool> master_link_up;              // replicas: INFO master_link_status, if read
-    std::optional<std::int64_t> replication_offset;  // replicas: INFO slave_repl_offset
-    std::optional<std::int64_t> link_down_seconds;   // replicas: master_link_down_since_seconds
+    std::optional<bool> master_link_up;  // replicas: INFO master_link_status, if read
+    // Replicas: INFO slave_repl_offset; masters: master_repl_offset (what replicas catch up to).
+    std::optional<std::int64_t> replication_offset;
+    std::optional<std::int64_t> link_down_seconds;  // replicas: master_link_down_since_seconds
     std::int64_t last_pong_ms = 0;  // unix ms of the latest pong any other view got from it
     std::string failure_domain;
     std::optional<tls_certificate> certificate;  // over TLS: what it presented to warden
