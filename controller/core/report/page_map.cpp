@@ -71,6 +71,10 @@ std::vector<node_mark> marks_of(const json& node, const node_index& index) {
     return marks;
 }
 
+const char* first_state(const std::vector<node_mark>& marks) {
+    return marks.empty() ? "ok" : marks.front().state;
+}
+
 // data-node-id, data-address and data-state: what a test or a user script reads.
 std::string node_attributes(const json& node, const std::vector<node_mark>& marks,
                             std::string_view kind) {
@@ -78,7 +82,7 @@ std::string node_attributes(const json& node, const std::vector<node_mark>& mark
     for (const auto& mark : marks) states += (states.empty() ? "" : " ") + std::string(mark.state);
     return fmt::format(
         "class=\"{} state-{}\" data-node-id=\"{}\" data-address=\"{}\" data-state=\"{}\"", kind,
-        marks.empty() ? "ok" : marks.front().state, escaped(node, "id"), escaped(node, "address"),
+        first_state(marks), escaped(node, "id"), escaped(node, "address"),
         states.empty() ? "ok" : states);
 }
 
@@ -102,6 +106,7 @@ std::string format_bytes(double bytes) {
 }
 
 std::string link_words(const json& replica) {
+    if (!bool_at(replica, "reachable", true)) return "";  // its mark says why
     auto link = text_at(replica, "master_link_status");
     if (link.empty()) return "link not read";
     auto lag = number_at(replica, "replication_lag_bytes", -1);
@@ -167,9 +172,9 @@ std::string render_domain(const std::string& domain, const json& cluster, const 
         } else if (placed_under_master(node, index)) {
             auto marks = marks_of(node, index);
             const auto& master = *index.by_id.at(text_at(node, "master_id"));
-            lives_here +=
-                fmt::format("<li>{} {} of {}{}</li>\n", shape_of(marks), escaped(node, "address"),
-                            escaped(master, "address"), mark_words(marks));
+            lives_here += fmt::format("<li class=\"state-{}\">{} {} of {}{}</li>\n",
+                                      first_state(marks), shape_of(marks), escaped(node, "address"),
+                                      escaped(master, "address"), mark_words(marks));
         } else {
             others += render_other(node, index);
         }
