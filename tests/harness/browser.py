@@ -133,20 +133,32 @@ class Page:
         self.ws = WebSocket(websocket_url)
         self.next_id = 0
         self.events: list[dict] = []
+        self.responses: dict[int, dict] = {}
+        # event method -> callback(params), called as the event arrives (it may call()).
+        self.handlers: dict[str, Callable[[dict], None]] = {}
+
+    def _pump(self, deadline: float) -> None:
+        """Reads one message: a command's answer is kept for it, an event recorded."""
+        message = json.loads(self.ws.receive_text(deadline))
+        if "id" in message:
+            self.responses[message["id"]] = message
+        elif "method" in message:
+            self.events.append(message)
+            handler = self.handlers.get(message["method"])
+            if handler:
+                handler(message.get("params", {}))
 
     def call(self, method: str, params: Optional[dict] = None, timeout: float = 15.0) -> dict:
         self.next_id += 1
         ident = self.next_id
         self.ws.send_text(json.dumps({"id": ident, "method": method, "params": params or {}}))
         deadline = time.monotonic() + timeout
-        while True:
-            message = json.loads(self.ws.receive_text(deadline))
-            if message.get("id") == ident:
-                if "error" in message:
-                    raise BrowserError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            if "method" in message:
-                self.events.append(message)
+        while ident not in self.responses:
+            self._pump(deadline)
+        message = self.responses.pop(ident)
+        if "error" in message:
+            raise BrowserError(f"{method}: {message['error']}")
+        return message.get("result", {})
 
     def wait_event(self, method: str, timeout: float,
                    matches: Callable[[dict], bool] = lambda params: True) -> dict:
@@ -159,11 +171,18 @@ class Page:
                     return event["params"]
             seen = len(self.events)
             try:
-                message = json.loads(self.ws.receive_text(deadline))
+                self._pump(deadline)
             except TimeoutError:
                 raise BrowserError(f"no {method} within {timeout:.1f}s") from None
-            if "method" in message:
-                self.events.append(message)
+
+    def idle(self, seconds: float) -> None:
+        """Lets events arrive (and their handlers run) for `seconds`."""
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                self._pump(deadline)
+        except TimeoutError:
+            pass
 
     def navigate(self, url: str, timeout: float = 15.0) -> None:
         self.events = [e for e in self.events if e["method"] != "Page.loadEventFired"]

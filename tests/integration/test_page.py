@@ -7,6 +7,7 @@ Screenshots of the healthy and the broken state are saved as PNG into $WARDEN_AR
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from common import Cluster, wait_until
@@ -188,6 +190,52 @@ class PageTest(unittest.TestCase):
         self.assertIn('data-status="critical"', html)
         master = self.cluster.masters()[0]
         self.assertIn(f'data-address="{master.address}" data-state="orphaned"', html)
+        self.assertEqual(self.problems(), [])
+
+    def test_5_events_are_listed_newest_first_as_text_and_asked_for_after_the_last_id(self):
+        # /events answered by the browser itself (DevTools Fetch interception), in the form
+        # the daemon's /events has: this daemon may not serve it yet.
+        events = [{"id": 1, "time": "2026-12-03T07:41:02.123Z", "cluster": "main",
+                   "type": "failover", "severity": "warning", "nodes": ["abc"],
+                   "message": "first", "details": {}},
+                  {"id": 2, "time": "2026-12-03T07:41:03.000Z", "cluster": "main",
+                   "type": "heal", "severity": "info", "nodes": [],
+                   "message": "<img src=x onerror=window.wardenOwned=1>", "details": {}}]
+        asked = []
+
+        def answer(params):
+            url = params["request"]["url"]
+            asked.append(url)
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            since = int(query.get("since", ["0"])[0])
+            body = json.dumps({"events": [e for e in events if e["id"] > since]}).encode()
+            try:
+                self.page.call("Fetch.fulfillRequest", {
+                    "requestId": params["requestId"], "responseCode": 200,
+                    "responseHeaders": [{"name": "Content-Type", "value": "application/json"}],
+                    "body": base64.b64encode(body).decode()})
+            except browser.BrowserError:
+                pass  # interception ended meanwhile
+
+        self.page.handlers["Fetch.requestPaused"] = answer
+        self.page.call("Fetch.enable", {"patterns": [{"urlPattern": "*/events?since=*"}]})
+        try:
+            self.page.navigate(self.daemon.url("/"))
+            wait_until(lambda: self.page.evaluate(
+                "document.querySelectorAll('#event-list li').length") == 2, 5, "two events")
+            wait_until(lambda: self.page.idle(0.05) or any(
+                url.endswith("/events?since=2") for url in asked), 5,
+                "a request for the events after id 2")
+        finally:
+            self.page.call("Fetch.disable")
+            self.page.handlers.pop("Fetch.requestPaused")
+        items = self.page.evaluate(
+            "Array.from(document.querySelectorAll('#event-list li'), li => li.textContent)")
+        self.assertIn("INFO main · heal: <img src=x onerror=window.wardenOwned=1>", items[0])
+        self.assertEqual(items[1], "2026-12-03T07:41:02.123Z WARNING main · failover: first")
+        self.assertTrue(self.page.evaluate("document.querySelector('#event-list img') === null"))
+        self.assertEqual(self.page.evaluate("typeof window.wardenOwned"), "undefined")
+        self.assertTrue(asked[0].endswith("/events?since=0"), asked)
         self.assertEqual(self.problems(), [])
 
 
