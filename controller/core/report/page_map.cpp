@@ -123,14 +123,21 @@ std::string render_replica(const json& replica, const node_index& index) {
         escaped(replica, "failure_domain"), link_words(replica), mark_words(marks));
 }
 
-std::string render_master(const json& master, const node_index& index) {
-    auto marks = marks_of(master, index);
+// A card's opening: its head (shape, address, `extra`) and the words of its marks.
+std::string card_head(const json& node, const std::vector<node_mark>& marks, const char* kind,
+                      const std::string& extra) {
     std::string out = fmt::format(
-        "<article {}>\n<div class=\"node-head\">{} <span class=\"addr\">{}</span> "
-        "<span class=\"role\">master</span> <span class=\"slots\">{:.0f} slots</span></div>\n",
-        node_attributes(master, marks, "node master"), shape_of(marks), escaped(master, "address"),
-        number_at(master, "slots"));
+        "<article {}>\n<div class=\"node-head\">{} <span class=\"addr\">{}</span> {}</div>\n",
+        node_attributes(node, marks, kind), shape_of(marks), escaped(node, "address"), extra);
     if (!marks.empty()) out += fmt::format("<div class=\"marks\">{}</div>\n", mark_words(marks));
+    return out;
+}
+
+std::string render_master(const json& master, const node_index& index) {
+    auto out = card_head(master, marks_of(master, index), "node master",
+                         fmt::format("<span class=\"role\">master</span> <span "
+                                     "class=\"slots\">{:.0f} slots</span>",
+                                     number_at(master, "slots")));
     std::string replicas;
     for (const auto& id : array_at(master, "replicas")) {
         if (!id.is_string()) continue;
@@ -145,12 +152,9 @@ std::string render_master(const json& master, const node_index& index) {
 // A node the map cannot place under a master: unknown role (an unreachable seed no view
 // names), or a replica of a master no view lists.
 std::string render_other(const json& node, const node_index& index) {
-    auto marks = marks_of(node, index);
-    return fmt::format(
-        "<article {}>\n<div class=\"node-head\">{} <span class=\"addr\">{}</span> "
-        "<span class=\"role\">{}</span></div>\n<div class=\"marks\">{}</div>\n</article>\n",
-        node_attributes(node, marks, "node other"), shape_of(marks), escaped(node, "address"),
-        escaped(node, "role"), mark_words(marks));
+    return card_head(node, marks_of(node, index), "node other",
+                     fmt::format("<span class=\"role\">{}</span>", escaped(node, "role"))) +
+           "</article>\n";
 }
 
 bool placed_under_master(const json& node, const node_index& index) {
