@@ -100,16 +100,21 @@ std::string render_bar(const slot_owners& owners, const json& open_slots) {
     return out + "</svg>\n";
 }
 
+// The colour of a bar's class, beside the words that name it.
+std::string swatch(const std::string& css_class) {
+    return fmt::format(
+        "<svg class=\"swatch\" viewBox=\"0 0 1 1\" aria-hidden=\"true\"><rect width=\"1\" "
+        "height=\"1\" class=\"{}\"/></svg>",
+        css_class);
+}
+
 std::string render_legend(const slot_owners& owners) {
     std::string out = "<ul class=\"legend\">\n";
     for (std::size_t at = 0; at < owners.owners.size(); ++at) {
         const auto& node = *owners.owners[at];
-        out += fmt::format(
-            "<li><svg class=\"swatch\" viewBox=\"0 0 1 1\" aria-hidden=\"true\"><rect width=\"1\" "
-            "height=\"1\" class=\"o{}\"/></svg> {} <span class=\"count\">{:.0f} slots ({})</span>"
-            "</li>\n",
-            at % palette_size, escaped(node, "address"), number_at(node, "slots"),
-            html_escape(ranges_text(node)));
+        out += fmt::format("<li>{} {} <span class=\"count\">{:.0f} slots ({})</span></li>\n",
+                           swatch(fmt::format("o{}", at % palette_size)), escaped(node, "address"),
+                           number_at(node, "slots"), html_escape(ranges_text(node)));
     }
     return out + "</ul>\n";
 }
@@ -129,8 +134,8 @@ std::string render_notes(const slot_owners& owners, const json& cluster) {
             ? fmt::format("<p class=\"slot-note\">All {} slots covered.</p>\n", slot_count)
             : fmt::format(
                   "<p class=\"slot-note uncovered-note\"><span class=\"shape\" "
-                  "aria-hidden=\"true\">✕</span> <b>{} slots uncovered</b>: {}</p>\n",
-                  uncovered.size(), html_escape(describe_slots(uncovered)));
+                  "aria-hidden=\"true\">✕</span> {} <b>{} slots uncovered</b>: {}</p>\n",
+                  swatch("uncovered"), uncovered.size(), html_escape(describe_slots(uncovered)));
     std::map<std::string, std::string> addresses;
     for (const auto& node : array_at(cluster, "nodes"))
         addresses[text_at(node, "id")] = text_at(node, "address");
