@@ -299,10 +299,7 @@ std::string render_audit_text(const audit_report& report) {
                                    to_string(report.status), report.nodes.size());
     if (report.findings.empty()) return text + "no findings\n";
     for (const auto& item : report.findings) {
-        std::string level = to_string(item.level);
-        std::transform(level.begin(), level.end(), level.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-        text += fmt::format("  {:<8} {}: {}\n", level, item.code, item.message);
+        text += fmt::format("  {:<8} {}: {}\n", severity_word(item.level), item.code, item.message);
         if (!item.remediation.empty())
             text += fmt::format("           fix: {}\n", item.remediation);
     }

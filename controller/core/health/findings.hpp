@@ -11,6 +11,8 @@ namespace warden {
 // Ordered so that the worst of several is the maximum; values are check's exit codes.
 enum class severity { ok = 0, warning = 1, critical = 2, unknown = 3 };
 const char* to_string(severity level);
+// The same in capitals, as reports print a status or a finding's level: "CRITICAL".
+const char* severity_word(severity level);
 
 struct finding {
     std::string code;  // stable, never renamed: see DESIGN.md

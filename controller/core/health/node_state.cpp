@@ -18,6 +18,20 @@ const char* to_string(severity level) {
     return "unknown";
 }
 
+const char* severity_word(severity level) {
+    switch (level) {
+        case severity::ok:
+            return "OK";
+        case severity::warning:
+            return "WARNING";
+        case severity::critical:
+            return "CRITICAL";
+        case severity::unknown:
+            break;
+    }
+    return "UNKNOWN";
+}
+
 bool flagged_failing(const cluster_node& node) {
     // fail is the cluster's agreed verdict; a lone fail? may be one node's flaky link,
     // so it counts only when at least half of the other views suspect the node.

@@ -1,7 +1,5 @@
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <map>
 
 #include "controller/core/health/finding_codes.hpp"
@@ -34,9 +32,7 @@ std::string summary(const check_report& report) {
 
 std::string render_nagios(const check_report& report) {
     const auto& health = report.health;
-    auto status = std::string(to_string(health.status));
-    std::transform(status.begin(), status.end(), status.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    auto status = severity_word(health.status);
     int unreachable = 0;
     for (const auto& node : report.cluster_topology.nodes) {
         if (!is_reachable(node, report.cluster_topology)) ++unreachable;

@@ -36,7 +36,7 @@ std::string page_title(const json& status) {
     for (const auto& cluster : page::array_at(status, "clusters")) {
         worst = std::max(worst, page::severity_of(page::text_at(cluster, "status")));
     }
-    return fmt::format("{} · redis-warden", page::upper(to_string(worst)));
+    return fmt::format("{} · redis-warden", severity_word(worst));
 }
 
 // 'sha256-<base64 of the digest>' as CSP names an inline element's exact text.
@@ -164,12 +164,6 @@ std::string escaped(const json& object, const char* key) {
     return html_escape(text_at(object, key));
 }
 
-std::string upper(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return text;
-}
-
 severity severity_of(std::string_view status) {
     for (auto level : {severity::ok, severity::warning, severity::critical}) {
         if (status == to_string(level)) return level;
@@ -183,7 +177,7 @@ std::string status_badge(std::string_view status) {
     return fmt::format(
         "<span class=\"badge st-{}\"><span class=\"shape\" aria-hidden=\"true\">{}</span> "
         "{}</span>",
-        to_string(level), shapes[static_cast<int>(level)], upper(to_string(level)));
+        to_string(level), shapes[static_cast<int>(level)], severity_word(level));
 }
 
 }  // namespace page

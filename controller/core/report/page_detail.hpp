@@ -20,7 +20,6 @@ const nlohmann::json& object_at(const nlohmann::json& object, const char* key);
 // escaped text_at
 std::string escaped(const nlohmann::json& object, const char* key);
 
-std::string upper(std::string text);
 // The status the document names ("ok", "warning", "critical"; anything else is unknown).
 severity severity_of(std::string_view status);
 // The status as a shape and a word, so it never rests on colour alone: "✕ CRITICAL".

@@ -1,7 +1,5 @@
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "controller/core/report/report.hpp"
@@ -9,12 +7,6 @@
 
 namespace warden {
 namespace {
-
-std::string upper(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return text;
-}
 
 std::string slot_ranges(const cluster_node& node) {
     std::string text;
@@ -91,7 +83,7 @@ std::string render_text(const check_report& report) {
     const auto& cluster = report.cluster_topology;
     std::string text =
         fmt::format("cluster {}: {}\n", report.cluster.empty() ? "-" : report.cluster,
-                    upper(to_string(report.health.status)));
+                    severity_word(report.health.status));
     text += fmt::format("quorum: {} of {} voting masters healthy, {} needed, margin {}\n\n",
                         quorum.healthy_voting_masters, quorum.voting_masters, quorum.needed,
                         quorum.margin);
@@ -100,8 +92,7 @@ std::string render_text(const check_report& report) {
     if (report.health.findings.empty()) return text + "\nno findings\n";
     text += fmt::format("\nfindings ({}):\n", report.health.findings.size());
     for (const auto& item : report.health.findings) {
-        text +=
-            fmt::format("  {:<8} {}: {}\n", upper(to_string(item.level)), item.code, item.message);
+        text += fmt::format("  {:<8} {}: {}\n", severity_word(item.level), item.code, item.message);
     }
     return text;
 }
