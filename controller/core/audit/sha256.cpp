@@ -57,7 +57,7 @@ void compress(std::array<std::uint32_t, 8>& state, const unsigned char* block) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
+std::string sha256_digest(std::string_view data) {
     std::array<std::uint32_t, 8> state = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                           0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     std::string padded(data);
@@ -70,12 +70,23 @@ std::string sha256_hex(std::string_view data) {
     for (std::size_t offset = 0; offset < padded.size(); offset += 64) {
         compress(state, reinterpret_cast<const unsigned char*>(padded.data() + offset));
     }
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string hex;
+    std::string digest;
     for (auto word : state) {
-        for (int shift = 28; shift >= 0; shift -= 4) hex.push_back(digits[(word >> shift) & 0xf]);
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            digest.push_back(static_cast<char>((word >> shift) & 0xff));
+        }
     }
     std::fill(padded.begin(), padded.end(), '\0');  // it held a secret
+    return digest;
+}
+
+std::string sha256_hex(std::string_view data) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char byte : sha256_digest(data)) {
+        hex.push_back(digits[byte >> 4]);
+        hex.push_back(digits[byte & 0xf]);
+    }
     return hex;
 }
 

@@ -10,5 +10,7 @@ namespace warden {
 
 // Lowercase hex digest, 64 characters.
 std::string sha256_hex(std::string_view data);
+// The 32 bytes of the digest (a Content-Security-Policy hash is their base64).
+std::string sha256_digest(std::string_view data);
 
 }  // namespace warden

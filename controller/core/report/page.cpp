@@ -41,12 +41,7 @@ std::string page_title(const json& status) {
 
 // 'sha256-<base64 of the digest>' as CSP names an inline element's exact text.
 std::string csp_hash(std::string_view text) {
-    auto hex = sha256_hex(text);
-    std::string digest;
-    for (std::size_t at = 0; at + 1 < hex.size(); at += 2) {
-        digest.push_back(static_cast<char>(std::stoi(hex.substr(at, 2), nullptr, 16)));
-    }
-    return fmt::format("'sha256-{}'", base64_encode(digest));
+    return fmt::format("'sha256-{}'", base64_encode(sha256_digest(text)));
 }
 
 constexpr std::string_view events_section =
