@@ -1,35 +1,35 @@
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "controller/core/health/checks.hpp"
 
 namespace warden {
 
+namespace {
+
+struct severity_names {
+    const char* lower;
+    const char* upper;
+};
+
+// In the enum's order: ok, warning, critical, unknown.
+constexpr severity_names names[] = {
+    {"ok", "OK"}, {"warning", "WARNING"}, {"critical", "CRITICAL"}, {"unknown", "UNKNOWN"}};
+
+const severity_names& names_of(severity level) {
+    auto at = static_cast<std::size_t>(level);
+    return names[at < std::size(names) ? at : std::size(names) - 1];
+}
+
+}  // namespace
+
 const char* to_string(severity level) {
-    switch (level) {
-        case severity::ok:
-            return "ok";
-        case severity::warning:
-            return "warning";
-        case severity::critical:
-            return "critical";
-        case severity::unknown:
-            break;
-    }
-    return "unknown";
+    return names_of(level).lower;
 }
 
 const char* severity_word(severity level) {
-    switch (level) {
-        case severity::ok:
-            return "OK";
-        case severity::warning:
-            return "WARNING";
-        case severity::critical:
-            return "CRITICAL";
-        case severity::unknown:
-            break;
-    }
-    return "UNKNOWN";
+    return names_of(level).upper;
 }
 
 bool flagged_failing(const cluster_node& node) {
