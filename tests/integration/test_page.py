@@ -238,6 +238,26 @@ class PageTest(unittest.TestCase):
         self.assertTrue(asked[0].endswith("/events?since=0"), asked)
         self.assertEqual(self.problems(), [])
 
+    def test_6_a_selection_in_the_clusters_pauses_the_swap_until_it_is_cleared(self):
+        self.page.navigate(self.daemon.url("/"))
+        self.page.evaluate("""(() => {
+            const range = document.createRange();
+            range.selectNodeContents(document.querySelector('#clusters .addr'));
+            window.getSelection().addRange(range);
+            document.getElementById('clusters').wardenMark = 'kept';
+        })()""")
+        wait_until(lambda: self.page.evaluate(
+            "document.getElementById('updated').textContent") ==
+            "paused while text is selected", 5, "the refresh paused")
+        self.assertEqual(self.page.evaluate("document.getElementById('clusters').wardenMark"),
+                         "kept")
+        self.assertNotEqual(self.page.evaluate("window.getSelection().toString()"), "")
+        self.page.evaluate("window.getSelection().removeAllRanges()")
+        wait_until(lambda: self.page.evaluate(
+            "document.getElementById('clusters').wardenMark === undefined"), 5,
+            "the clusters swapped again")
+        self.assertEqual(self.problems(), [])
+
 
 if __name__ == "__main__":
     unittest.main()

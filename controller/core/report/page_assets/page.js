@@ -28,10 +28,20 @@
     return response;
   }
 
+  // Someone copying an address or a node id keeps the selection: no swap meanwhile.
+  function selecting() {
+    var selection = window.getSelection();
+    return selection && !selection.isCollapsed && clusters().contains(selection.anchorNode);
+  }
+
   function refreshClusters() {
     fetch("/?part=clusters", {cache: "no-store"})
       .then(function (response) { return checked(response).text(); })
       .then(function (html) {
+        if (selecting()) {
+          say("paused while text is selected", false);
+          return;
+        }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("clusters");
         if (!fresh) throw new Error("no clusters in the answer");
         clusters().replaceWith(document.importNode(fresh, true));
