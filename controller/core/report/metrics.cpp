@@ -221,6 +221,38 @@ void render_runtime(exposition& out, const std::vector<cluster_metrics>& cluster
     }
 }
 
+void render_events(exposition& out, const std::vector<cluster_metrics>& clusters) {
+    out.family("events_total", "counter", "events recorded by type (GET /events)");
+    for (const auto& cluster : clusters) {
+        for (const auto& [type, count] : cluster.events) {
+            out.sample("events_total", {{"cluster", cluster.cluster}, {"type", type}},
+                       double(count));
+        }
+    }
+    out.family("failovers_total", "counter",
+               "failovers seen: slots taken over by a replica of their master");
+    for (const auto& cluster : clusters) {
+        out.sample("failovers_total", {{"cluster", cluster.cluster}}, double(cluster.failovers));
+    }
+    out.family("last_failover_timestamp_seconds", "gauge",
+               "unix time of the last failover this process saw");
+    for (const auto& cluster : clusters) {
+        if (cluster.last_failover_timestamp) {
+            out.sample("last_failover_timestamp_seconds", {{"cluster", cluster.cluster}},
+                       *cluster.last_failover_timestamp);
+        }
+    }
+    out.family("notifications_total", "counter",
+               "event notifications by sink and outcome (sent, failed, dropped)");
+    for (const auto& cluster : clusters) {
+        for (const auto& [key, count] : cluster.notifications) {
+            out.sample("notifications_total",
+                       {{"cluster", cluster.cluster}, {"sink", key.first}, {"outcome", key.second}},
+                       double(count));
+        }
+    }
+}
+
 }  // namespace
 
 histogram_state histogram_state::with_bounds(std::vector<double> bounds) {
@@ -280,6 +312,7 @@ std::string render_metrics(const std::vector<cluster_metrics>& clusters,
     render_findings(out, clusters);
     render_histogram(out, clusters);
     render_runtime(out, clusters);
+    render_events(out, clusters);
     return out.take();
 }
 

@@ -37,6 +37,12 @@ struct cluster_metrics {
     bool maintenance = false;  // a maintenance marker is set: warden does not act
     std::map<std::pair<std::string, std::string>, std::uint64_t> actions;  // (action, outcome)
     heal_plan plan;  // from the last completed poll
+    // Events (controller/core/events): counted by type as the daemon's journal records them.
+    std::map<std::string, std::uint64_t> events;  // type -> count
+    std::uint64_t failovers = 0;
+    std::optional<double> last_failover_timestamp;  // unix seconds of the last failover event
+    // Notification sinks: (sink, outcome) -> count; outcome sent, failed or dropped.
+    std::map<std::pair<std::string, std::string>, std::uint64_t> notifications;
 };
 
 // Every finding code this build raises (the table in core/health/finding_codes.hpp), with the
