@@ -121,6 +121,8 @@ result<void> carry_out(const cluster_target& target, const check_report& report,
             !moved) {
             return moved;
         }
+        std::printf("  %s replicates %s with link up\n", action.node_address.c_str(),
+                    action.master_address.c_str());
     }
     auto staying = staying_request(target, report.cluster_topology, ids);
     for (const auto& node : plan.nodes) {
