@@ -5,6 +5,11 @@ acknowledged is lost."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
+import tempfile
 import time
 import unittest
 
@@ -101,6 +106,10 @@ class NodesTest(WardenTestCase):
         self.assertIn(f"{a.address}: is already a member of this cluster", refused.err)
         self.assertEqual(shape(c), before)
 
+        named = self.warden(c, "add-node", elsewhere.address, "--master", a.id[:8], "--dry-run")
+        self.assertExit(named, 0)
+        self.assertIn(f"{elsewhere.address} joins as a replica of {a.address}", named.out)
+
         # Two replicas: the one on another host than b covers b.
         run = self.warden(c, "add-node", on_b_host.address, elsewhere.address, "--yes")
         self.assertExit(run, 0)
@@ -165,14 +174,32 @@ class NodesTest(WardenTestCase):
         a.role = "spare"  # no longer a member
         removed_at = time.monotonic()
 
-        # A SIGKILLed replica is forgotten everywhere.
+        # A SIGKILLed replica is forgotten everywhere; with --config, under the cluster's
+        # maintenance marker, which another operation's marker refuses.
         gone = c.replicas_of(d)[0]
         c.kill(gone)
         flagged_fail(c, gone)
-        dead = self.warden(c, "remove-node", gone.address, "--yes")
+        state = tempfile.mkdtemp(prefix="warden-nodes-")
+        self.addCleanup(shutil.rmtree, state, True)
+        config = os.path.join(state, "config.yaml")
+        with open(config, "w") as f:
+            f.write(f"state_dir: {state}\nclusters:\n  - name: main\n"
+                    f"    seeds: [{b.address}]\n")
+        marker = os.path.join(state, "maintenance-main.json")
+        with open(marker, "w") as f:
+            json.dump({"operation": "restart", "reason": "by the test",
+                       "holder": f"{socket.gethostname()}:{os.getpid()}",
+                       "since": time.time(), "until": time.time() + 600}, f)
+        held = run_warden("remove-node", gone.address, "--config", config, "--yes", limit=60)
+        self.assertExit(held, 1)
+        self.assertIn("another planned operation holds the cluster's maintenance marker",
+                      held.err)
+        os.remove(marker)
+        dead = run_warden("remove-node", gone.address, "--config", config, "--yes", limit=90)
         self.assertExit(dead, 0)
         self.assertIn("down: only forgotten", dead.out)
         self.assertEqual(listing(c, gone.id), [], dead.describe())
+        self.assertFalse(os.path.exists(marker), "the marker outlived the operation")
         gone.role = "spare"
 
         # --failed: two dead replicas at once.
