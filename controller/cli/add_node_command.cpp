@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -186,6 +187,9 @@ int add_nodes(const cluster_target& target, const add_node_options& options) {
     std::vector<newcomer> joining;
     std::vector<node_refusal> refusals;
     for (const auto& address : options.new_nodes) {
+        if (std::count(options.new_nodes.begin(), options.new_nodes.end(), address) > 1) {
+            return fail(exit_usage, fmt::format("{} is named twice", address));
+        }
         auto judged =
             judge_newcomer(read_newcomer(address, target), cluster, target.policy.topology.domains);
         if (auto* fit = std::get_if<newcomer>(&judged)) {

@@ -131,4 +131,21 @@ TEST_SUITE("remove-node plan") {
         CHECK(plan.repoints[0].node_id == sketch_id('h'));
         CHECK(plan.repoints[0].master_id == sketch_id('a'));  // lost d: orphaned now
     }
+
+    TEST_CASE("--failed also names a :0@0 ghost that some views keep") {
+        auto observed = testing::sketch_cluster(layout());
+        auto ghost = std::string(39, '0') + "9";
+        observed.nodes[0].cluster_nodes +=
+            ghost + " :0@0 master,fail?,noaddr - 1000 0 0 disconnected\n";
+        auto cluster = analyze(observed, {}).cluster_topology;
+        auto failed = failed_node_ids(cluster);
+        REQUIRE(failed.size() == 1);
+        CHECK(failed[0] == ghost);
+        auto plan = plan_remove_nodes(cluster, failed, {}, {});
+        CHECK(plan.refusals.empty());
+        REQUIRE(plan.nodes.size() == 1);
+        CHECK(plan.nodes[0].ghost);
+        CHECK(describe_remove_plan(plan, cluster).find("a ghost entry: only forgotten") !=
+              std::string::npos);
+    }
 }
