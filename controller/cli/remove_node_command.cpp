@@ -141,6 +141,13 @@ result<void> carry_out(const cluster_target& target, const check_report& report,
 
 int remove_nodes(const cluster_target& target, const remove_node_options& options) {
     auto first = wait_settled(target, milliseconds(0));
+    const auto& seen = first.report.cluster_topology.nodes;
+    if (std::none_of(seen.begin(), seen.end(),
+                     [](const cluster_node& node) { return node.observed; })) {
+        // Not a usage error: the names cannot be looked up while no node answers.
+        return fail(exit_failure,
+                    fmt::format("{}: no node answers: {}", target.name, first.problem));
+    }
     auto ids = leaving_ids(first.report.cluster_topology, options);
     if (!ids) return fail(exit_usage, fmt::format("{}: {}", target.name, ids.failure().message));
     if (ids->empty()) {
