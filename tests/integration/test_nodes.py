@@ -67,13 +67,13 @@ class NodesTest(WardenTestCase):
         return run
 
     def test_add_replicas_where_needed_and_two_masters_with_their_share(self):
-        c = self.cluster(masters=3, replicas=1, spares=5)
+        c = self.cluster(masters=3, replicas=1, spares=6)
         a, b, _ = c.masters()
         spares = c.spares()
         on_b_host = next(s for s in spares if s.host == b.host)
         elsewhere = next(s for s in spares if s.host not in (b.host, on_b_host.host))
         rest = [s for s in spares if s not in (on_b_host, elsewhere)]
-        with_keys, foreign, new_master = rest
+        with_keys, foreign, new_master, locked = rest
         dead = c.replicas_of(b)[0]
         c.kill(dead)
         flagged_fail(c, dead)  # b is orphaned now
@@ -85,7 +85,7 @@ class NodesTest(WardenTestCase):
         time.sleep(0.5)
         self.assertEqual(shape(c), before, "--dry-run changed the cluster")
 
-        # Refusals, each named: keys, another cluster, a member.
+        # Refusals, each named: keys, another cluster, a member, other credentials.
         # A key left behind: served for a moment, then the slot given up again.
         stray = c.redis(with_keys)
         slot = stray.execute_command("CLUSTER", "KEYSLOT", "stray")
@@ -97,13 +97,15 @@ class NodesTest(WardenTestCase):
         c.redis(foreign).execute_command("CLUSTER", "MEET", new_master.host, new_master.port)
         wait_until(lambda: len(harness.parse_cluster_nodes(c.cluster_nodes(foreign))) == 2, 10,
                    "the foreign pair met")
+        c.redis(locked).config_set("requirepass", "not-the-clusters")
         refused = self.warden(c, "add-node", with_keys.address, foreign.address, a.address,
-                              "--yes")
+                              locked.address, "--yes")
         self.assertExit(refused, 1)
         self.assertIn(f"{with_keys.address}: holds 1 key(s)", refused.err)
         self.assertIn(f"{foreign.address}: already knows 1 other node(s)", refused.err)
         self.assertIn("belongs to another cluster", refused.err)
         self.assertIn(f"{a.address}: is already a member of this cluster", refused.err)
+        self.assertIn(f"{locked.address}: does not accept the cluster's credentials", refused.err)
         self.assertEqual(shape(c), before)
 
         named = self.warden(c, "add-node", elsewhere.address, "--master", a.id[:8], "--dry-run")

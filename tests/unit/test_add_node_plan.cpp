@@ -66,6 +66,9 @@ TEST_SUITE("add-node plan") {
         wrong_password.connect_error =
             error{"WRONGPASS invalid username-password pair", error_kind::auth};
         CHECK(refused(wrong_password, cluster).reason == node_refusal_reason::credentials_rejected);
+        auto wants_password = fresh('n', "127.0.0.4:7010");
+        wants_password.cluster_nodes_error = "NOAUTH Authentication required.";
+        CHECK(refused(wants_password, cluster).reason == node_refusal_reason::credentials_rejected);
         auto silent = fresh('n', "127.0.0.4:7010");
         silent.connect_error = error{"connection refused", error_kind::refused};
         CHECK(refused(silent, cluster).reason == node_refusal_reason::unreachable);

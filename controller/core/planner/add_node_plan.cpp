@@ -87,6 +87,11 @@ std::variant<newcomer, node_refusal> judge_newcomer(const newcomer_reading& read
         return refuse(address, node_refusal_reason::unreachable,
                       "does not answer: " + reading.connect_error->message);
     }
+    // Without a password warden sends no AUTH: a node that wants one says so here.
+    if (reading.cluster_nodes_error.starts_with("NOAUTH")) {
+        return refuse(address, node_refusal_reason::credentials_rejected,
+                      "does not accept the cluster's credentials: " + reading.cluster_nodes_error);
+    }
     if (!reading.cluster_nodes_error.empty()) {
         return refuse(
             address, node_refusal_reason::cluster_disabled,
