@@ -128,9 +128,10 @@ void status_board::count_notification(const std::string& cluster, const std::str
 
 std::string status_board::metrics_text() const {
     std::lock_guard lock(mutex_);
-    std::vector<cluster_metrics> all;
-    for (const auto& [name, item] : clusters_) all.push_back(item.metrics);
-    return render_metrics(all, version_);
+    cluster_metrics_refs all;
+    all.reserve(clusters_.size());
+    for (const auto& [name, item] : clusters_) all.emplace_back(item.metrics);
+    return render_metrics_refs(all, version_);
 }
 
 std::string status_board::status_json(wall_time now) const {

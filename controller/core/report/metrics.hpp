@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,6 +53,10 @@ const std::vector<std::pair<std::string, std::string>>& known_finding_series();
 
 std::string render_metrics(const std::vector<cluster_metrics>& clusters,
                            const std::string& version);
+// The same from references: the daemon renders its board's state in place, under its lock,
+// rather than copying every cluster's last report (1,000 nodes' worth) on each scrape.
+using cluster_metrics_refs = std::vector<std::reference_wrapper<const cluster_metrics>>;
+std::string render_metrics_refs(const cluster_metrics_refs& clusters, const std::string& version);
 
 // Label value escaping per the exposition format: backslash, double quote, newline.
 std::string escape_label_value(std::string_view value);
