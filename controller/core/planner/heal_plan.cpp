@@ -16,6 +16,7 @@ namespace {
 struct need {
     const cluster_node* master;
     heal_goal goal;
+    bool leftover = false;  // place_replicas: no need asked, the master has the fewest
 };
 
 struct candidate {
@@ -241,16 +242,19 @@ std::string unmet_reason(const need& wanted) {
     return "";
 }
 
-std::string joiner_reason(const cluster_node& master, heal_goal goal, const plan_state& state) {
-    auto found = state.healthy_domains.find(master.id);
+std::string joiner_reason(const need& wanted, const plan_state& state) {
+    auto found = state.healthy_domains.find(wanted.master->id);
     auto healthy = found == state.healthy_domains.end() ? 0 : found->second.size();
-    switch (goal) {
+    if (wanted.leftover) {
+        return fmt::format("the master has {} healthy replica(s), the fewest", healthy);
+    }
+    switch (wanted.goal) {
         case heal_goal::cover_orphan:
             return "the master has no healthy replica";
         case heal_goal::spread_failure_domain:
             return "every replica of the master shares its failure domain";
         default:
-            return fmt::format("the master has {} healthy replica(s), the fewest", healthy);
+            return fmt::format("the master has {} healthy replica(s), below the target", healthy);
     }
 }
 
@@ -270,7 +274,7 @@ heal_action take(candidate& chosen, const need& wanted, const topology& cluster,
     action.master_address = master.address;
     action.master_domain = master.failure_domain;
     action.donor_master_id = chosen.donor_master_id;
-    auto why = chosen.source == candidate_class::joiner ? joiner_reason(master, wanted.goal, state)
+    auto why = chosen.source == candidate_class::joiner ? joiner_reason(wanted, state)
                                                         : source_reason(chosen, cluster, state);
     action.reason =
         why + "; " + domain_reason(chosen, master, domain_conflict(chosen, master, state));
@@ -367,7 +371,8 @@ std::vector<heal_action> place_replicas(const topology& cluster, const heal_poli
     for (auto& joiner : pool) {
         if (joiner.used) continue;
         if (const auto* master = fewest_replicas(joiner, cluster, state, leaving)) {
-            actions.push_back(take(joiner, {master, heal_goal::reach_target}, cluster, state));
+            actions.push_back(
+                take(joiner, {master, heal_goal::reach_target, true}, cluster, state));
         }
     }
     return actions;
