@@ -76,8 +76,10 @@ result<void> forget_everywhere(const probes::poll_request& staying, const remove
                 }
                 pending = fmt::format("{} still lists {}", probe.address, node.address);
                 // "Unknown node" when it forgot meanwhile: the next round's poll tells.
-                (void)executor::send_command(probe.address, {"CLUSTER", "FORGET", node.id},
-                                             "CLUSTER FORGET", acting);
+                auto sent = executor::send_command(probe.address, {"CLUSTER", "FORGET", node.id},
+                                                   "CLUSTER FORGET", acting);
+                if (!sent && sent.failure().kind == error_kind::denied) return sent;
+                if (!sent) pending += " (" + sent.failure().message + ")";
             }
         }
         if (pending.empty()) return {};

@@ -2,9 +2,9 @@
 // in"). A master serving slots leaves only with --drain (its slots move to the other
 // masters through rebalance's engine); replicas of a leaving master are re-pointed to the
 // masters that need them most; a master's last healthy replica leaves only with --force.
-// Then CLUSTER RESET SOFT on each leaving node that answers (it forgets the cluster, so it
-// cannot come back through gossip) and CLUSTER FORGET on every other node, repeated within
-// the 60 s ban until no reachable node lists it. A node that is down is only forgotten;
+// Then CLUSTER RESET SOFT on each leaving node that answers (it forgets every other node and
+// keeps no view of the cluster to rejoin with) and CLUSTER FORGET on every other node, repeated
+// within the 60 s ban until no reachable node lists it. A node that is down is only forgotten;
 // --failed forgets every node flagged fail and every ":0@0" ghost. Exit 0 done, 1 refused
 // or failed, 2 usage.
 #pragma once

@@ -8,7 +8,6 @@
 #include <tuple>
 
 #include "controller/core/health/checks.hpp"
-#include "controller/core/health/finding_codes.hpp"
 
 namespace warden {
 namespace {
@@ -16,6 +15,7 @@ namespace {
 struct need {
     const cluster_node* master;
     heal_goal goal;
+    bool leftover = false;  // place_replicas: no need asked, the master has the fewest
 };
 
 struct candidate {
@@ -241,16 +241,19 @@ std::string unmet_reason(const need& wanted) {
     return "";
 }
 
-std::string joiner_reason(const cluster_node& master, heal_goal goal, const plan_state& state) {
-    auto found = state.healthy_domains.find(master.id);
+std::string joiner_reason(const need& wanted, const plan_state& state) {
+    auto found = state.healthy_domains.find(wanted.master->id);
     auto healthy = found == state.healthy_domains.end() ? 0 : found->second.size();
-    switch (goal) {
+    if (wanted.leftover) {
+        return fmt::format("the master has {} healthy replica(s), the fewest", healthy);
+    }
+    switch (wanted.goal) {
         case heal_goal::cover_orphan:
             return "the master has no healthy replica";
         case heal_goal::spread_failure_domain:
             return "every replica of the master shares its failure domain";
         default:
-            return fmt::format("the master has {} healthy replica(s), the fewest", healthy);
+            return fmt::format("the master has {} healthy replica(s), below the target", healthy);
     }
 }
 
@@ -270,7 +273,7 @@ heal_action take(candidate& chosen, const need& wanted, const topology& cluster,
     action.master_address = master.address;
     action.master_domain = master.failure_domain;
     action.donor_master_id = chosen.donor_master_id;
-    auto why = chosen.source == candidate_class::joiner ? joiner_reason(master, wanted.goal, state)
+    auto why = chosen.source == candidate_class::joiner ? joiner_reason(wanted, state)
                                                         : source_reason(chosen, cluster, state);
     action.reason =
         why + "; " + domain_reason(chosen, master, domain_conflict(chosen, master, state));
@@ -299,32 +302,6 @@ const cluster_node* fewest_replicas(const candidate& joiner, const topology& clu
 }
 
 }  // namespace
-
-const char* to_string(heal_action_kind kind) {
-    switch (kind) {
-        case heal_action_kind::meet_spare:
-            return "meet";
-        case heal_action_kind::takeover:
-            return "takeover";
-        case heal_action_kind::replicate:
-            break;
-    }
-    return "replicate";
-}
-
-const char* to_string(heal_goal goal) {
-    switch (goal) {
-        case heal_goal::cover_orphan:
-            return finding_code::orphaned_master;
-        case heal_goal::reach_target:
-            return finding_code::replicas_below_target;
-        case heal_goal::spread_failure_domain:
-            return finding_code::replica_same_host;
-        case heal_goal::restore_quorum:
-            return finding_code::quorum_lost;
-    }
-    return "";
-}
 
 heal_plan plan_heal(const topology& cluster, const heal_policy& policy,
                     const std::vector<spare_node>& spares) {
@@ -367,7 +344,8 @@ std::vector<heal_action> place_replicas(const topology& cluster, const heal_poli
     for (auto& joiner : pool) {
         if (joiner.used) continue;
         if (const auto* master = fewest_replicas(joiner, cluster, state, leaving)) {
-            actions.push_back(take(joiner, {master, heal_goal::reach_target}, cluster, state));
+            actions.push_back(
+                take(joiner, {master, heal_goal::reach_target, true}, cluster, state));
         }
     }
     return actions;
@@ -399,33 +377,6 @@ bool still_planned(const heal_action& action, const heal_plan& fresh) {
         return other.kind == action.kind && other.node_id == action.node_id &&
                other.master_id == action.master_id;
     });
-}
-
-std::string describe_action(const heal_action& action) {
-    if (action.kind == heal_action_kind::takeover) {
-        return fmt::format("takeover {} -> master in place of dead {} ({}): {}",
-                           action.node_address, action.master_address, to_string(action.goal),
-                           action.reason);
-    }
-    return fmt::format("{} {} -> replica of {} ({}): {}", to_string(action.kind),
-                       action.node_address, action.master_address, to_string(action.goal),
-                       action.reason);
-}
-
-std::string describe_plan(const heal_plan& plan, const std::string& cluster_name) {
-    if (plan.actions.empty() && plan.unmet.empty()) {
-        return fmt::format("heal plan for cluster {}: nothing to do\n", cluster_name);
-    }
-    std::string text =
-        fmt::format("heal plan for cluster {}: {} action(s)\n", cluster_name, plan.actions.size());
-    for (std::size_t i = 0; i < plan.actions.size(); ++i) {
-        text += fmt::format("  {}. {}\n", i + 1, describe_action(plan.actions[i]));
-    }
-    for (const auto& unmet : plan.unmet) {
-        text += fmt::format("  unmet: master {} ({}): {}\n", unmet.master_address,
-                            to_string(unmet.goal), unmet.reason);
-    }
-    return text;
 }
 
 }  // namespace warden
