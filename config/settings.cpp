@@ -240,7 +240,7 @@ coordination_settings read_coordination(const yaml_cursor& at, const secret_read
 }
 
 settings read_settings(const yaml_cursor& root, const secret_reader& read_secret) {
-    root.expect_map({"listen", "state_dir", "log", "clusters", "coordination"});
+    root.expect_map({"listen", "state_dir", "log", "events", "clusters", "coordination"});
     settings result;
     if (root.has("listen")) result.listen = endpoint_at(root.child("listen"));
     if (root.has("state_dir")) {
@@ -255,6 +255,11 @@ settings read_settings(const yaml_cursor& root, const secret_reader& read_secret
                 log.child("level"), {"trace", "debug", "info", "warn", "error", "critical", "off"});
         }
         if (log.has("format")) result.log.format = choice_at(log.child("format"), {"text", "json"});
+    }
+    if (root.has("events")) {
+        auto events = root.child("events");
+        events.expect_map({"keep"});
+        if (events.has("keep")) result.events.keep = events.child("keep").integer(1, 1000000);
     }
     if (!root.has("clusters")) throw root.fail("missing 'clusters'");
     std::set<std::string> names;

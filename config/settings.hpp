@@ -80,10 +80,17 @@ struct log_settings {
     std::string format = "text";  // text | json
 };
 
+// The daemon's event journal (GET /events): how many recent events it keeps in memory.
+struct events_settings {
+    int keep = 1000;
+    friend bool operator==(const events_settings&, const events_settings&) = default;
+};
+
 struct settings {
     std::string listen = "127.0.0.1:9736";
     std::string state_dir = default_state_dir();
     log_settings log;
+    events_settings events;
     std::vector<cluster_settings> clusters;
     coordination_settings coordination;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "controller/core/health/finding_codes.hpp"
@@ -16,8 +17,22 @@ namespace {
 // Why the cluster is not settled enough to move slots: a node not answering, a node not
 // knowing every member (a master just added), cluster_state not ok, views that have not
 // caught up with a slot's new owner yet.
-std::string unsettled(const snapshot& observed, const check_report& report) {
+std::string unsettled(const snapshot& observed, const check_report& report,
+                      const std::vector<std::string>& leaving) {
+    auto is_leaving = [&](const std::string& id) {
+        return std::find(leaving.begin(), leaving.end(), id) != leaving.end();
+    };
+    std::vector<std::string> leaving_addresses;
+    for (const auto& id : leaving) {
+        if (const auto* node = report.cluster_topology.find(id)) {
+            leaving_addresses.push_back(node->address);
+        }
+    }
     for (const auto& probe : observed.nodes) {
+        if (std::find(leaving_addresses.begin(), leaving_addresses.end(), probe.address) !=
+            leaving_addresses.end()) {
+            continue;  // a node on its way out (remove-node) may be dead
+        }
         if (!probe.reachable) {
             // A dead replica does not stop slot moves; a master that cannot be reached does.
             for (const auto& node : report.cluster_topology.nodes) {
@@ -40,6 +55,10 @@ std::string unsettled(const snapshot& observed, const check_report& report) {
                                state ? std::string(*state) : "unknown");
     }
     for (const auto& disagreement : report.cluster_topology.disagreements) {
+        if (!disagreement.node_ids.empty() &&
+            std::all_of(disagreement.node_ids.begin(), disagreement.node_ids.end(), is_leaving)) {
+            continue;
+        }
         if (disagreement.kind == disagreement_kind::membership) {
             return "not every node knows every member yet: " + disagreement.detail;
         }
@@ -55,13 +74,14 @@ std::string unsettled(const snapshot& observed, const check_report& report) {
 
 }  // namespace
 
-settled_cluster wait_settled(const cluster_target& target, std::chrono::milliseconds bound) {
+settled_cluster wait_settled(const cluster_target& target, std::chrono::milliseconds bound,
+                             const std::vector<std::string>& leaving) {
     auto deadline = std::chrono::steady_clock::now() + bound;
     while (true) {
         auto observed = probes::poll_cluster(target.request);
         observed.cluster_name = target.name;
         settled_cluster now{analyze(observed, target.policy), ""};
-        now.problem = unsettled(observed, now.report);
+        now.problem = unsettled(observed, now.report, leaving);
         if (now.problem.empty() || std::chrono::steady_clock::now() >= deadline) return now;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "controller/cli/cluster_targets.hpp"
 #include "controller/core/report/report.hpp"
@@ -17,8 +18,10 @@ struct settled_cluster {
 };
 
 // Polls until the cluster is settled or the bound passes (redis-cli --cluster rebalance
-// right after add-node stops halfway with CLUSTERDOWN: this waits instead).
-settled_cluster wait_settled(const cluster_target& target, std::chrono::milliseconds bound);
+// right after add-node stops halfway with CLUSTERDOWN: this waits instead). Nodes in
+// `leaving` (ids: remove-node's) may be down, and views may disagree about them alone.
+settled_cluster wait_settled(const cluster_target& target, std::chrono::milliseconds bound,
+                             const std::vector<std::string>& leaving = {});
 
 // Why a settled cluster should not be written to (empty: go ahead).
 std::string refusal(const check_report& report);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "controller/cli/add_node_command.hpp"
 #include "controller/cli/audit_command.hpp"
 #include "controller/cli/check_command.hpp"
 #include "controller/cli/command_exit.hpp"
@@ -14,6 +15,7 @@
 #include "controller/cli/import_command.hpp"
 #include "controller/cli/maintenance_command.hpp"
 #include "controller/cli/rebalance_command.hpp"
+#include "controller/cli/remove_node_command.hpp"
 #include "controller/cli/restart_command.hpp"
 #include "controller/cli/version_command.hpp"
 #include "controller/daemon/daemon.hpp"
@@ -63,6 +65,10 @@ int main(int argc, char** argv) {
     warden::cli::add_failover_command(app, failover);
     warden::cli::restart_options restart;
     warden::cli::add_restart_command(app, restart);
+    warden::cli::add_node_options add_node;
+    warden::cli::add_add_node_command(app, add_node);
+    warden::cli::remove_node_options remove_node;
+    warden::cli::add_remove_node_command(app, remove_node);
     warden::cli::maintenance_options maintenance;
     warden::cli::add_maintenance_command(app, maintenance);
     warden::daemon::run_options run;
@@ -91,6 +97,8 @@ int main(int argc, char** argv) {
         if (app.got_subcommand("import")) return warden::cli::run_import_command(import);
         if (app.got_subcommand("failover")) return warden::cli::run_failover(failover);
         if (app.got_subcommand("restart")) return warden::cli::run_restart(restart);
+        if (app.got_subcommand("add-node")) return warden::cli::run_add_node(add_node);
+        if (app.got_subcommand("remove-node")) return warden::cli::run_remove_node(remove_node);
         if (app.got_subcommand("maintenance")) return warden::cli::run_maintenance(maintenance);
         if (app.got_subcommand("audit")) return warden::cli::run_audit_command(audit);
         return warden::cli::run_check(check);

@@ -86,6 +86,22 @@ void report_progress(const executor::mover_progress& progress, int total, double
 
 int execute(const cluster_target& target, const check_report& report, const rebalance_plan& plan,
             const rebalance_options& options) {
+    if (auto moved = move_planned_slots(target, report, plan, options); !moved) {
+        return fail(exit_code_for(moved.failure(), command_family::acting),
+                    moved.failure().message);
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+result<void> survey_plan(const cluster_target& target, rebalance_plan& plan,
+                         const rebalance_options& options) {
+    return executor::survey_moves(plan, mover_settings_of(target, options, 1));
+}
+
+result<void> move_planned_slots(const cluster_target& target, const check_report& report,
+                                const rebalance_plan& plan, const rebalance_options& options) {
     auto settings = mover_settings_of(target, options, plan.moves.size());
     executor::mover_progress progress;
     catch_interruptions(false);
@@ -109,16 +125,14 @@ int execute(const cluster_target& target, const check_report& report, const reba
     std::printf("moved %d slot(s) and %lld key(s) in %.2f s (%.0f keys/s)\n",
                 progress.slots_done.load(), progress.keys_moved.load(), seconds,
                 seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
-    if (!moved) {
-        return fail(exit_code_for(moved.failure(), command_family::acting),
-                    moved.failure().message);
+    if (!moved) return moved;
+    if (interruption_requested()) {
+        return error{"interrupted: the slots in flight were finished; rerun to continue"};
     }
-    if (interruption_requested())
-        return fail(exit_failure,
-                    "interrupted: the slots in flight were finished; "
-                    "rerun to continue");
-    return exit_ok;
+    return {};
 }
+
+namespace {
 
 int rebalance_cluster(const cluster_target& target, const rebalance_options& options) {
     auto bound = std::chrono::milliseconds(options.settle_timeout_ms);
@@ -158,8 +172,7 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
     const auto& cluster = settled.report.cluster_topology;
     auto plan = make_plan(cluster, options);
     if (!plan) return fail(exit_usage, plan.failure().message);
-    if (auto surveyed = executor::survey_moves(*plan, mover_settings_of(target, options, 1));
-        !surveyed) {
+    if (auto surveyed = survey_plan(target, *plan, options); !surveyed) {
         return fail(exit_code_for(surveyed.failure(), command_family::acting),
                     surveyed.failure().message);
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "controller/cli/acting_command.hpp"
+#include "controller/core/planner/rebalance_plan.hpp"
 
 namespace warden::cli {
 
@@ -29,6 +30,16 @@ struct rebalance_options : acting_options {
 };
 
 void add_rebalance_command(CLI::App& app, rebalance_options& options);
+
+// Rebalance's engine for the commands that move slots on the way (add-node --rebalance,
+// remove-node --drain): fills each move's method and key count (the plan table shows them),
+// or says why a move cannot be made.
+result<void> survey_plan(const cluster_target& target, rebalance_plan& plan,
+                         const rebalance_options& options);
+// Runs the moves with the progress line on stderr and the "moved ..." summary on stdout;
+// the error says what stopped it (Ctrl-C finishes the slots in flight).
+result<void> move_planned_slots(const cluster_target& target, const check_report& report,
+                                const rebalance_plan& plan, const rebalance_options& options);
 int run_rebalance(const rebalance_options& options);
 
 }  // namespace warden::cli

@@ -5,8 +5,10 @@
 
 #include <set>
 
+#include "controller/core/events/warden_events.hpp"
 #include "controller/core/health/finding_codes.hpp"
 #include "controller/core/planner/heal_step.hpp"
+#include "controller/daemon/announced_failovers.hpp"
 #include "controller/daemon/maintenance_store.hpp"
 #include "controller/executor/configured_cluster.hpp"
 #include "controller/executor/fast_sync.hpp"
@@ -53,14 +55,23 @@ void log_unknown_once(const std::string& cluster, const topology& merged,
 }  // namespace
 
 cluster_monitor::cluster_monitor(config::cluster_settings settings, probes::poll_request request,
-                                 status_board& board, coordinator& coordination)
+                                 status_board& board, coordinator& coordination,
+                                 event_journal& journal)
     : settings_(std::move(settings)),
       board_(board),
       coordination_(coordination),
+      journal_(journal),
       heal_target_(executor::heal_target_for(
           std::move(request), executor::analysis_policy_of(settings_), settings_.heal)),
       rate_limit_(settings_.heal.max_actions_per_minute) {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto announced = read_announced_epoch(settings_.heal.state_dir, settings_.name);
+    if (announced) {
+        announced_epoch_ = *announced;
+    } else {
+        spdlog::warn("cluster={} announced failovers unreadable, starting from none: {}",
+                     settings_.name, announced.failure().message);
+    }
 }
 
 cluster_monitor::~cluster_monitor() {
@@ -145,6 +156,7 @@ void cluster_monitor::poll_once() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     auto now = std::chrono::system_clock::now();
     log_events(track_findings(active_, reading.report.health.findings, now));
+    record_topology_events(reading.report.cluster_topology);
     auto lead = follow_coordination();
     put_back_sync_delays();
     consider_healing(reading.plan, lead);
@@ -154,6 +166,41 @@ void cluster_monitor::poll_once() {
                    std::move(reading.plan));
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
     if (known && !stopping_.stop_requested()) audit(*known);
+}
+
+void cluster_monitor::record_topology_events(const topology& current) {
+    if (current.views == 0) return;  // nothing answered: compare the next answer with the last
+    if (previous_) {
+        auto diff = diff_topologies(settings_.name, *previous_, current, {takeovers()},
+                                    announced_epoch_, unix_seconds_now());
+        for (const auto& item : diff.events) {
+            if (item.type == event_type::failover && item.details["kind"] == "takeover") {
+                forget_takeover(item.nodes.back());
+            }
+        }
+        if (diff.failover_epoch > announced_epoch_) remember_announced(diff.failover_epoch);
+        journal_.record(std::move(diff.events));
+    }
+    previous_ = current;
+}
+
+void cluster_monitor::remember_announced(std::uint64_t epoch) {
+    announced_epoch_ = epoch;
+    if (auto saved = write_announced_epoch(settings_.heal.state_dir, settings_.name, epoch);
+        !saved) {
+        spdlog::warn("cluster={} failover epoch {} not saved (a restart may announce it again): {}",
+                     settings_.name, epoch, saved.failure().message);
+    }
+}
+
+std::vector<std::string> cluster_monitor::takeovers() {
+    std::lock_guard lock(takeovers_mutex_);
+    return takeovers_;
+}
+
+void cluster_monitor::forget_takeover(const std::string& node_id) {
+    std::lock_guard lock(takeovers_mutex_);
+    std::erase(takeovers_, node_id);
 }
 
 // What a move (or an earlier warden process) left lowered by heal.fast_sync goes back once
@@ -222,7 +269,15 @@ leadership_status cluster_monitor::follow_coordination() {
         } else {
             spdlog::info("cluster={} maintenance over", settings_.name);
         }
+        bool on = !described.empty();
+        journal_.record({maintenance_event(settings_.name, on, on ? described : maintenance_text_,
+                                           unix_seconds_now())},
+                        false);
         maintenance_text_ = described;
+    }
+    if (lead.coordinated && lead.may_act != led_at_last_poll_) {
+        journal_.record(
+            {leadership_event(settings_.name, lead.may_act, lead.holder, unix_seconds_now())});
     }
     led_at_last_poll_ = lead.may_act;
     std::vector<finding> findings;
@@ -299,12 +354,19 @@ void cluster_monitor::skip(const heal_action& action, const std::string& reason)
     spdlog::warn("cluster={} action={} node={} master={} outcome=skipped: {}", settings_.name,
                  to_string(action.kind), action.node_address, action.master_address, reason);
     board_.count_action(settings_.name, to_string(action.kind), "skipped");
+    journal_.record({action_event(settings_.name, action, "skipped", reason, unix_seconds_now())},
+                    false);
 }
 
 void cluster_monitor::act(heal_action action) {
     std::lock_guard actor_lock(actor_mutex_);
     if (stopping_.stop_requested()) return;
     acting_ = true;
+    if (action.kind == heal_action_kind::takeover) {
+        // From the start: the cluster may show the failover before the action ends.
+        std::lock_guard lock(takeovers_mutex_);
+        takeovers_.push_back(action.node_id);
+    }
     if (actor_.joinable()) actor_.join();  // the last action's thread, already at its end
     actor_ = std::jthread([this, action = std::move(action)](std::stop_token stop) {
         spdlog::info("cluster={} action={} node={} master={} acting: {}", settings_.name,
@@ -339,6 +401,9 @@ void cluster_monitor::act(heal_action action) {
                     to_string(action.kind), action.node_address, action.master_address,
                     to_string(done.outcome), done.detail);
         board_.count_action(settings_.name, to_string(action.kind), to_string(done.outcome));
+        journal_.record({action_event(settings_.name, action, to_string(done.outcome), done.detail,
+                                      unix_seconds_now())},
+                        false);
         {
             std::lock_guard lock(actor_mutex_);
             acting_ = false;
@@ -348,6 +413,8 @@ void cluster_monitor::act(heal_action action) {
 }
 
 void cluster_monitor::log_events(const std::vector<finding_event>& events) {
+    // Logged below in the findings' own words; recorded as events for /events and the sinks.
+    journal_.record(finding_events(settings_.name, events, unix_seconds_now()), false);
     for (const auto& event : events) {
         const auto& item = event.subject;
         switch (event.what) {

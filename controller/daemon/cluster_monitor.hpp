@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "config/settings.hpp"
+#include "controller/core/events/topology_diff.hpp"
 #include "controller/core/health/transitions.hpp"
 #include "controller/core/planner/rate_limit.hpp"
 #include "controller/daemon/coordinator.hpp"
+#include "controller/daemon/event_journal.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/executor/heal_executor.hpp"
 #include "probes/completion.hpp"
@@ -28,8 +30,9 @@ class cluster_monitor {
     // `coordination` decides whether this instance may act on the cluster; it must outlive
     // the monitor.
     // `request`: the cluster's, as executor::poll_request_of built it (TLS profile loaded).
+    // `journal` receives the cluster's events; it must outlive the monitor.
     cluster_monitor(config::cluster_settings settings, probes::poll_request request,
-                    status_board& board, coordinator& coordination);
+                    status_board& board, coordinator& coordination, event_journal& journal);
     // Requests stop and joins: at once for the poll loop (a poll in flight is cancelled), but
     // an action in flight ends its current step first (bounded by the acting timeout).
     ~cluster_monitor();
@@ -50,6 +53,13 @@ class cluster_monitor {
     void run();
     void poll_once();
     void log_events(const std::vector<finding_event>& events);
+    // Events from this poll's topology against the last answered one (none on the first
+    // poll); failovers above the announced epoch are announced and the epoch persisted.
+    void record_topology_events(const topology& current);
+    void remember_announced(std::uint64_t epoch);
+    // Replicas our takeovers started on, until a failover event names them.
+    std::vector<std::string> takeovers();
+    void forget_takeover(const std::string& node_id);
     // heal.mode: observe logs the plan when it changes; heal runs its first action on the
     // actor thread once grace and the rate limit allow, one action at a time.
     // Every security_interval: the audit's security poll of every node the last poll knew.
@@ -68,6 +78,11 @@ class cluster_monitor {
     config::cluster_settings settings_;
     status_board& board_;
     coordinator& coordination_;
+    event_journal& journal_;
+    std::optional<topology> previous_;  // the last poll that had at least one view
+    std::uint64_t announced_epoch_ = 0;
+    std::mutex takeovers_mutex_;
+    std::vector<std::string> takeovers_;
     active_findings coordination_active_;
     std::string maintenance_text_;     // the marker as last logged; empty: none
     std::string maintenance_problem_;  // why the marker file could not be read, as logged

@@ -18,6 +18,7 @@
 #include "config/settings.hpp"
 #include "controller/daemon/cluster_monitor.hpp"
 #include "controller/daemon/coordinator.hpp"
+#include "controller/daemon/event_journal.hpp"
 #include "controller/daemon/http_server.hpp"
 #include "controller/daemon/page_route.hpp"
 #include "controller/daemon/status_board.hpp"
@@ -66,8 +67,10 @@ void configure_logging(const config::log_settings& log) {
     spdlog::set_default_logger(logger);
 }
 
-http_response route(const status_board& board, const std::string& target) {
-    auto path = target.substr(0, target.find('?'));
+http_response route(const status_board& board, const event_journal& journal,
+                    const std::string& target) {
+    auto query_at = target.find('?');
+    auto path = target.substr(0, query_at);
     auto now = std::chrono::system_clock::now();
     if (path == "/metrics") {
         return {200, "text/plain; version=0.0.4; charset=utf-8", board.metrics_text()};
@@ -79,7 +82,15 @@ http_response route(const status_board& board, const std::string& target) {
         return {verdict.fresh ? 200 : 503, "text/plain; charset=utf-8",
                 (verdict.fresh ? "ok\n" : "stale\n") + verdict.detail};
     }
-    return {404, "text/plain; charset=utf-8", "not found: try /metrics, /status, /healthz\n"};
+    if (path == "/events") {
+        auto query = query_at == std::string::npos ? std::string() : target.substr(query_at + 1);
+        auto answer = answer_events(journal, query);
+        return {answer.status,
+                answer.status == 200 ? "application/json" : "text/plain; charset=utf-8",
+                answer.body};
+    }
+    return {404, "text/plain; charset=utf-8",
+            "not found: try /metrics, /status, /healthz, /events\n"};
 }
 
 // "host-a:4242@10.0.0.7:9736": what an operator sees as the lease holder (hostname and
@@ -96,7 +107,7 @@ class monitor_set {
   public:
     // `requests`: one per cluster, in order (executor::poll_requests_of).
     void start(const config::settings& settings, std::vector<probes::poll_request> requests,
-               status_board& board, coordinator& coordination) {
+               status_board& board, coordinator& coordination, event_journal& journal) {
         std::lock_guard lock(mutex_);
         if (closed_) return;  // shutting down: a reload that finishes now starts nothing
         std::vector<std::pair<std::string, std::chrono::milliseconds>> names;
@@ -110,11 +121,12 @@ class monitor_set {
             shortest_poll = std::min(shortest_poll, cluster.poll_interval);
         }
         board.set_clusters(names);
+        journal.set_keep(static_cast<std::size_t>(settings.events.keep));
         coordination.set_clusters(cluster_names, shortest_poll);
         coordination.start();
         for (std::size_t i = 0; i < settings.clusters.size(); ++i) {
             monitors_.push_back(std::make_unique<cluster_monitor>(
-                settings.clusters[i], std::move(requests.at(i)), board, coordination));
+                settings.clusters[i], std::move(requests.at(i)), board, coordination, journal));
             monitors_.back()->start();
         }
     }
@@ -161,7 +173,9 @@ class daemon_process {
           settings_(std::move(settings)),
           requests_(std::move(requests)),
           board_(options_.version),
-          server_(io_, [this](const std::string& target) { return route(board_, target); }),
+          journal_(board_, static_cast<std::size_t>(settings_.events.keep)),
+          server_(io_,
+                  [this](const std::string& target) { return route(board_, journal_, target); }),
           signals_(io_, SIGTERM, SIGINT, SIGHUP),
           ticker_(io_) {}
 
@@ -175,7 +189,7 @@ class daemon_process {
                      server_.bound_address(), settings_.clusters.size());
         identity_ = instance_identity(server_.bound_address());
         coordinator_ = std::make_unique<coordinator>(settings_.coordination, identity_);
-        monitors_.start(settings_, std::move(requests_), board_, *coordinator_);
+        monitors_.start(settings_, std::move(requests_), board_, *coordinator_, journal_);
         wait_signal();
         tick();
         io_.run();
@@ -237,7 +251,7 @@ class daemon_process {
             coordinator_ = std::make_unique<coordinator>(loaded->settings.coordination, identity_);
         }
         settings_ = std::move(loaded->settings);
-        monitors_.start(settings_, std::move(loaded->requests), board_, *coordinator_);
+        monitors_.start(settings_, std::move(loaded->requests), board_, *coordinator_, journal_);
         spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
         return true;
     }
@@ -305,6 +319,7 @@ class daemon_process {
     std::vector<probes::poll_request> requests_;  // the first config's, until it starts
     boost::asio::io_context io_;
     status_board board_;
+    event_journal journal_;
     http_server server_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer ticker_;

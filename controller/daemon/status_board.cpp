@@ -56,6 +56,7 @@ void status_board::set_clusters(
                     item.metrics.actions[{action, outcome}] = 0;
                 }
             }
+            for (auto type : all_event_types()) item.metrics.events[to_string(type)] = 0;
         }
         item.poll_interval = interval;
         next.emplace(name, std::move(item));
@@ -107,11 +108,30 @@ void status_board::count_action(const std::string& cluster, const std::string& a
     if (found != clusters_.end()) ++found->second.metrics.actions[{action, outcome}];
 }
 
+void status_board::count_event(const event& item) {
+    std::lock_guard lock(mutex_);
+    auto found = clusters_.find(item.cluster);
+    if (found == clusters_.end()) return;
+    auto& metrics = found->second.metrics;
+    ++metrics.events[to_string(item.type)];
+    if (item.type != event_type::failover) return;
+    ++metrics.failovers;
+    metrics.last_failover_timestamp = item.time;
+}
+
+void status_board::count_notification(const std::string& cluster, const std::string& sink,
+                                      const std::string& outcome) {
+    std::lock_guard lock(mutex_);
+    auto found = clusters_.find(cluster);
+    if (found != clusters_.end()) ++found->second.metrics.notifications[{sink, outcome}];
+}
+
 std::string status_board::metrics_text() const {
     std::lock_guard lock(mutex_);
-    std::vector<cluster_metrics> all;
-    for (const auto& [name, item] : clusters_) all.push_back(item.metrics);
-    return render_metrics(all, version_);
+    cluster_metrics_refs all;
+    all.reserve(clusters_.size());
+    for (const auto& [name, item] : clusters_) all.emplace_back(item.metrics);
+    return render_metrics_refs(all, version_);
 }
 
 std::string status_board::status_json(wall_time now) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "controller/core/audit/audit.hpp"
+#include "controller/core/events/event.hpp"
 #include "controller/core/report/metrics.hpp"
 #include "controller/daemon/leadership_status.hpp"
 
@@ -38,6 +39,13 @@ class status_board {
     // actions_total{action,outcome} += 1
     void count_action(const std::string& cluster, const std::string& action,
                       const std::string& outcome);
+
+    // events_total{type} += 1; a failover also counts in failovers_total and sets
+    // last_failover_timestamp_seconds.
+    void count_event(const event& item);
+    // notifications_total{sink,outcome} += 1
+    void count_notification(const std::string& cluster, const std::string& sink,
+                            const std::string& outcome);
 
     std::string metrics_text() const;
     std::string status_json(wall_time now) const;  // status_document, serialised

@@ -107,16 +107,6 @@ error refused(const std::string& what, const resp_value& reply, const std::strin
             probes::is_permission_error(reply) ? error_kind::denied : error_kind::reply};
 }
 
-result<void> run_command(const std::string& address, const command& arguments,
-                         const std::string& what, const heal_target& target) {
-    auto connection = connect(address, target);
-    if (!connection) return connection.failure();
-    auto reply = connection->call(arguments);
-    if (!reply) return reply.failure();
-    if (reply->type == resp_type::error) return refused(what, *reply, address);
-    return {};
-}
-
 result<void> check_still_empty(const heal_action& action, const heal_target& target) {
     auto connection = connect(action.node_address, target);
     if (!connection) return connection.failure();
@@ -176,9 +166,9 @@ result<void> meet_spare(const heal_action& action, const heal_target& target,
     if (!spare) return spare.failure();
     note(fmt::format("CLUSTER MEET {} {} sent to {}", spare->host, spare->port,
                      action.master_address));
-    if (auto met = run_command(action.master_address,
-                               {"CLUSTER", "MEET", spare->host, std::to_string(spare->port)},
-                               "CLUSTER MEET", target);
+    if (auto met = send_command(action.master_address,
+                                {"CLUSTER", "MEET", spare->host, std::to_string(spare->port)},
+                                "CLUSTER MEET", target);
         !met) {
         return met;
     }
@@ -186,12 +176,13 @@ result<void> meet_spare(const heal_action& action, const heal_target& target,
                       should_stop);
 }
 
-std::string replication_state(const heal_action& action, const heal_target& target) {
-    auto connection = connect(action.node_address, target);
+std::string replication_state(const std::string& address, const std::string& master_id,
+                              const heal_target& target) {
+    auto connection = connect(address, target);
     if (!connection) return connection.failure().message;
     auto replies = connection->pipeline({{"CLUSTER", "NODES"}, {"INFO", "replication"}});
     if (!replies) return replies.failure().message;
-    return replication_pending((*replies)[0].text, (*replies)[1].text, action.master_id);
+    return replication_pending((*replies)[0].text, (*replies)[1].text, master_id);
 }
 
 // heal.takeover_after, else 3 x the cluster's own cluster-node-timeout (read from a live
@@ -236,8 +227,8 @@ action_result execute_takeover(const heal_action& action, const heal_target& tar
     if (auto refusal = fence_refusal_of(fence)) return skipped(*refusal);
     auto started = clock::now();
     note(fmt::format("CLUSTER FAILOVER TAKEOVER sent to {}", action.node_address));
-    if (auto sent = run_command(action.node_address, {"CLUSTER", "FAILOVER", "TAKEOVER"},
-                                "CLUSTER FAILOVER TAKEOVER", target);
+    if (auto sent = send_command(action.node_address, {"CLUSTER", "FAILOVER", "TAKEOVER"},
+                                 "CLUSTER FAILOVER TAKEOVER", target);
         !sent) {
         return failed(sent.failure().message);
     }
@@ -307,6 +298,35 @@ cluster_reading plan_for(check_report report, const heal_target& target) {
     return reading;
 }
 
+result<void> send_command(const std::string& address, const probes::command& arguments,
+                          const std::string& what, const heal_target& target) {
+    auto connection = connect(address, target);
+    if (!connection) return connection.failure();
+    auto reply = connection->call(arguments);
+    if (!reply) return reply.failure();
+    if (reply->type == resp_type::error) return refused(what, *reply, address);
+    return {};
+}
+
+result<void> replicate_verified(const std::string& node_address, const std::string& master_id,
+                                const std::string& master_address, const heal_target& target,
+                                const stop_requested& should_stop) {
+    if (auto sent = send_command(node_address, {"CLUSTER", "REPLICATE", master_id},
+                                 "CLUSTER REPLICATE", target);
+        !sent) {
+        return sent;
+    }
+    if (auto verified =
+            wait_until([&] { return replication_state(node_address, master_id, target); },
+                       target.verify_timeout, should_stop);
+        !verified) {
+        return error{fmt::format("{} did not verify as a replica of {}: {}", node_address,
+                                 master_address, verified.failure().message),
+                     verified.failure().kind};
+    }
+    return {};
+}
+
 action_result execute_action(const heal_action& action, const heal_target& target,
                              const stop_requested& should_stop, const progress_log& note,
                              const fence_check& fence) {
@@ -341,17 +361,10 @@ action_result execute_action(const heal_action& action, const heal_target& targe
         return outcome;
     };
     note(fmt::format("CLUSTER REPLICATE {} sent to {}", action.master_id, action.node_address));
-    if (auto sent = run_command(action.node_address, {"CLUSTER", "REPLICATE", action.master_id},
-                                "CLUSTER REPLICATE", target);
-        !sent) {
-        return put_back(failed(sent.failure().message));
-    }
-    if (auto verified = wait_until([&] { return replication_state(action, target); },
-                                   target.verify_timeout, should_stop);
-        !verified) {
-        return put_back(
-            failed(fmt::format("{} did not verify as a replica of {}: {}", action.node_address,
-                               action.master_address, verified.failure().message)));
+    if (auto moved = replicate_verified(action.node_address, action.master_id,
+                                        action.master_address, target, should_stop);
+        !moved) {
+        return put_back(failed(moved.failure().message));
     }
     if (fast_sync.lowered()) note(fast_sync.restore().text);
     auto seconds = std::chrono::duration<double>(clock::now() - started).count();

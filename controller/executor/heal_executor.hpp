@@ -72,4 +72,17 @@ action_result execute_action(const heal_action& action, const heal_target& targe
                              const stop_requested& should_stop, const progress_log& note,
                              const fence_check& fence = {});
 
+// One command that changes the cluster, on a connection of its own with the target's
+// credentials; an error reply is an error (`denied`, naming the ACL rule, when the user may
+// not run it; else `reply`). `what` names it in the message ("CLUSTER FORGET").
+result<void> send_command(const std::string& address, const std::vector<std::string>& arguments,
+                          const std::string& what, const heal_target& target);
+
+// CLUSTER REPLICATE `master_id` on `node_address`, then waits (target.verify_timeout) until
+// the node's own view shows it a replica of that master with master_link_status:up. The
+// middle of a heal move; add-node and remove-node place replicas with it too.
+result<void> replicate_verified(const std::string& node_address, const std::string& master_id,
+                                const std::string& master_address, const heal_target& target,
+                                const stop_requested& should_stop = {});
+
 }  // namespace warden::executor

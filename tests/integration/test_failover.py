@@ -4,10 +4,12 @@ client writing (WAIT 1) through every failover: nothing acknowledged is lost."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 import unittest
 
-from common import Cluster, WardenTestCase, harness, run_warden, wait_until
+from common import WARDEN_BIN, Cluster, WardenTestCase, harness, run_warden, wait_until
 from test_heal import AckedWriter, link_up, role_of
 
 
@@ -92,6 +94,125 @@ class FailoverTest(WardenTestCase):
         open_slots = self.failover("--master", b.address, "--yes")
         self.assertExit(open_slots, 1)
         self.assertIn("slot(s) are open", open_slots.err)
+
+
+def wait_for_failover_command(c: Cluster, replica, proc: subprocess.Popen,
+                              limit: float = 30) -> None:
+    """Return as soon as `replica` has run CLUSTER FAILOVER (MONITOR hides admin commands;
+    the slow log, at threshold 0, records every command right after it ran)."""
+    r = c.redis(replica)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for entry in r.slowlog_get(16):
+            words = entry["command"]
+            words = words.decode() if isinstance(words, bytes) else words
+            if words.upper().startswith("CLUSTER FAILOVER"):
+                return
+        if proc.poll() is not None:
+            raise AssertionError(f"warden exited ({proc.returncode}) before CLUSTER FAILOVER: "
+                                 f"{proc.communicate()}")
+    raise AssertionError(f"no CLUSTER FAILOVER reached {replica.address} within {limit}s")
+
+
+def slot_servers(c: Cluster, slots: str, pair: tuple) -> list:
+    """Which node each live view says serves `slots`, how each view sees the two nodes of
+    `pair` (role, master), and any open slot or cluster_state other than ok."""
+    out = set()
+    for n in c.members():
+        if not n.alive() or n.stopped:
+            continue
+        if c.redis(n).execute_command("CLUSTER", "INFO").find("cluster_state:ok") < 0:
+            out.add(("state", n.address, "not ok"))
+        for v in harness.parse_cluster_nodes(c.cluster_nodes(n)):
+            if any(s.startswith("[") for s in v["slots"]):
+                out.add(("open", v["address"], " ".join(v["slots"])))
+            if " ".join(v["slots"]) == slots:
+                out.add(("serves", v["id"], n.address))
+            if v["id"] in pair:
+                out.add(("sees", v["id"], v["role"], v["master_id"] or "-", n.address))
+    return sorted(out)
+
+
+class FailoverInterruptedTest(WardenTestCase):
+    """A planned failover stopped half-way (warden killed right after CLUSTER FAILOVER, or the
+    replica frozen as the command arrives) leaves one of the two serving the slots, no slot
+    open, nothing acknowledged lost, and a rerun works."""
+
+    def setUp(self):
+        self.c = Cluster(masters=3, replicas=1, hosts=3, node_timeout=2000).start()
+        self.addCleanup(self.c.stop)
+        self.a = self.c.masters()[0]
+        self.r = self.c.replicas_of(self.a)[0]
+        view = harness.parse_cluster_nodes(self.c.cluster_nodes(self.a))
+        self.slots = " ".join(next(v for v in view if v["id"] == self.a.id)["slots"])
+        self.c.redis(self.r).config_set("slowlog-log-slower-than", 0)
+        self.c.redis(self.r).slowlog_reset()
+        self.writer = AckedWriter(self.c)
+        time.sleep(0.5)
+
+    def start_failover(self, *extra: str) -> subprocess.Popen:
+        proc = subprocess.Popen([WARDEN_BIN, "failover", "--seed", self.c.members()[0].address,
+                                 "--master", self.a.address, "--yes", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        return proc
+
+    def settled_on_one_of_the_two(self) -> str:
+        """Wait until exactly one of a, r serves a's slots in every live view, no slot is open,
+        every node says cluster_state:ok and the other of the two replicates it, link up."""
+        pair = {self.a.id: self.a, self.r.id: self.r}
+        last = []
+
+        def settled():
+            nonlocal last
+            last = slot_servers(self.c, self.slots, tuple(pair))
+            servers = {entry[1] for entry in last if entry[0] == "serves"}
+            if any(entry[0] in ("open", "state") for entry in last) or len(servers) != 1:
+                return False
+            (serving,) = servers
+            if serving not in pair:
+                return False
+            other = next(n for i, n in pair.items() if i != serving)
+            seen = {entry[1:4] for entry in last if entry[0] == "sees"}
+            if seen != {(serving, "master", "-"), (other.id, "replica", serving)}:
+                return False
+            return link_up(self.c, other)
+        wait_until(settled, 40, "one of the two serving the slots, the other replicating it")
+        return next(entry[1] for entry in last if entry[0] == "serves")
+
+    def test_warden_killed_right_after_cluster_failover(self):
+        proc = self.start_failover()
+        wait_for_failover_command(self.c, self.r, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        serving = self.settled_on_one_of_the_two()
+        # The replica finishes a failover it accepted on its own; warden's death changes nothing.
+        self.assertEqual(serving, self.r.id)
+        rerun = run_warden("failover", "--seed", self.c.members()[0].address, "--master",
+                           self.r.address, "--yes", limit=90)
+        self.assertExit(rerun, 0)
+        self.assertEqual(self.settled_on_one_of_the_two(), self.a.id)
+        self.writer.stop_and_verify(self)
+
+    def test_replica_frozen_as_the_command_arrives(self):
+        proc = self.start_failover("--timeout", "3000")
+        wait_for_failover_command(self.c, self.r, proc)
+        self.c.stop_node(self.r)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("failover did not give up on a frozen replica (hang)")
+        self.assertEqual(proc.returncode, 1, out + err)
+        self.assertIn(f"failover of {self.a.address} to {self.r.address}", err)
+        self.assertIn("every slot is still served by one of the two", err)
+        self.c.cont_node(self.r)
+        serving = self.settled_on_one_of_the_two()
+        rerun = run_warden("failover", "--seed", self.c.members()[0].address, "--master",
+                           self.c.node(serving).address, "--yes", limit=90)
+        self.assertExit(rerun, 0)
+        self.assertNotEqual(self.settled_on_one_of_the_two(), serving)
+        self.writer.stop_and_verify(self)
 
 
 if __name__ == "__main__":

@@ -187,6 +187,14 @@ class RestartTest(WardenTestCase):
         self.assertIn("CLUSTER FAILOVER to its best replica", dry.out)
         self.assertEqual(shape(self.c), before, "--dry-run changed CLUSTER NODES")
         self.assertEqual(self.restarter.calls, 0)
+        # A slot left migrating (an interrupted reshard): restarting now could lose its keys.
+        a, c = self.c.masters()[0], self.c.masters()[2]
+        self.c.redis(a).execute_command("CLUSTER", "SETSLOT", 100, "MIGRATING", c.id)
+        open_slot = self.restart("--yes")
+        self.c.redis(a).execute_command("CLUSTER", "SETSLOT", 100, "STABLE")
+        self.assertExit(open_slot, 1)
+        self.assertIn("slot(s) are open", open_slot.err, open_slot.describe())
+        self.assertEqual(self.restarter.calls, 0)
         # A master without a healthy replica: its slots would go away.
         b = self.c.masters()[1]
         self.c.kill(self.c.replicas_of(b)[0])

@@ -215,6 +215,38 @@ class TlsActingTest(TlsTestCase):
         self.assertGreater(self.c.redis(empty).dbsize(), 0, "no key moved to the new master")
         writer.stop_and_verify(self)
 
+    def test_takeover_over_tls_restores_a_cluster_that_lost_quorum(self):
+        """Two of three masters die: their replicas cannot be elected (one vote of three).
+        warden's CLUSTER FAILOVER TAKEOVER, sent over TLS, brings every slot back."""
+        victims = self.c.masters()[:2]
+        survivor = self.c.masters()[2]
+        for master in victims:
+            self.c.kill(master)
+        wait_until(lambda: "cluster_state:fail" in self.c.redis(survivor).execute_command(
+            "CLUSTER", "INFO"), 20, "cluster_state fail")
+        seed = ("--seed", survivor.address)
+        refused = self.warden("heal", *seed, "--yes")
+        self.assertExit(refused, 1)
+        self.assertIn("quorum lost", refused.out, refused.describe())
+        self.assertNotIn("FAILOVER TAKEOVER", refused.out)
+        wait_until(lambda: self.warden("heal", *seed, "--dry-run", "--takeover",
+                                       "--takeover-after", "60000")
+                   .out.count("takeover after 60.0 s") == 2, 15, "both masters agreed dead")
+        time.sleep(4.5)
+        run = self.warden("heal", *seed, "--yes", "--takeover", "--takeover-after", "4000")
+        self.assertExit(run, 0)
+        # One takeover restores quorum (2 of 3 masters); the cluster elects the other replica.
+        self.assertIn("quorum needs 1 more healthy master", run.out, run.describe())
+        self.assertEqual(run.out.count("CLUSTER FAILOVER TAKEOVER sent to"), 1, run.describe())
+        live = [n for n in self.c.members() if n not in victims]
+        wait_until(lambda: all("cluster_state:ok" in self.c.redis(n).execute_command(
+            "CLUSTER", "INFO") for n in live), 40, "cluster_state ok on every live node")
+        for master in victims:
+            promoted = self.c.replicas_of(master)[0]
+            role = harness.parse_cluster_nodes(self.c.cluster_nodes(survivor))
+            self.assertIn(("master", True),
+                          [(v["role"], bool(v["slots"])) for v in role if v["id"] == promoted.id])
+
     def test_import_from_a_tls_source_into_the_tls_cluster(self):
         source = harness.Standalone(tls=self.ca).start()
         self.addCleanup(source.stop)

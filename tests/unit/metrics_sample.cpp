@@ -17,6 +17,11 @@ int main() {
     metrics.last_poll_timestamp = 1764000000.25;
     metrics.last_audit_timestamp = 1764000000.0;
     metrics.actions[{"replica_move", "success"}] = 1;
+    metrics.events["failover"] = 1;
+    metrics.events["finding_raised"] = 3;
+    metrics.failovers = 1;
+    metrics.last_failover_timestamp = 1764000000.5;
+    metrics.notifications[{"exec:/usr/local/bin/page", "sent"}] = 1;
     cluster_metrics pending;
     pending.cluster = "second";
     pending.poll_duration = histogram_state::with_bounds({0.005, 0.05, 0.5, 5});

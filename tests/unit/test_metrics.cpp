@@ -85,3 +85,24 @@ TEST_CASE("coordination_unavailable counts in findings and the leader gauge foll
 TEST_CASE("label values are escaped") {
     CHECK(escape_label_value("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
 }
+
+TEST_CASE("events, failovers and notifications are exported per cluster") {
+    cluster_metrics metrics;
+    metrics.cluster = "main";
+    auto quiet = render_metrics({metrics}, "0.1.0");
+    CHECK(quiet.find("redis_warden_failovers_total{cluster=\"main\"} 0\n") != std::string::npos);
+    CHECK(quiet.find("redis_warden_last_failover_timestamp_seconds{") == std::string::npos);
+    metrics.events["failover"] = 2;
+    metrics.failovers = 2;
+    metrics.last_failover_timestamp = 1764000000.5;
+    metrics.notifications[{"exec", "dropped"}] = 4;
+    auto text = render_metrics({metrics}, "0.1.0");
+    CHECK(text.find("# TYPE redis_warden_events_total counter\n") != std::string::npos);
+    CHECK(text.find("redis_warden_events_total{cluster=\"main\",type=\"failover\"} 2\n") !=
+          std::string::npos);
+    CHECK(text.find("redis_warden_failovers_total{cluster=\"main\"} 2\n") != std::string::npos);
+    CHECK(text.find("redis_warden_last_failover_timestamp_seconds{cluster=\"main\"} "
+                    "1764000000.5\n") != std::string::npos);
+    CHECK(text.find("redis_warden_notifications_total{cluster=\"main\",sink=\"exec\",outcome="
+                    "\"dropped\"} 4\n") != std::string::npos);
+}

@@ -69,6 +69,15 @@ TEST_CASE("state_dir reaches every cluster and heal.fast_sync can be turned off"
     CHECK(failure_of("state_dir: ''\n" + minimal).find("state_dir") != std::string::npos);
 }
 
+TEST_CASE("events.keep bounds the daemon's event journal, 1000 by default") {
+    CHECK(parse(minimal)->events.keep == 1000);
+    CHECK(parse("events: {keep: 20}\n" + minimal)->events.keep == 20);
+    CHECK(failure_of("events: {keep: 0}\n" + minimal) ==
+          "warden.yaml:1:16: key 'events.keep': '0' is not an integer in 1..1000000");
+    CHECK(failure_of("events: {kept: 5}\n" + minimal).find("key 'events.kept': unknown key") !=
+          std::string::npos);
+}
+
 TEST_CASE("errors name the file, line, column and key") {
     CHECK(failure_of(minimal + "    timeuot: 1s\n") ==
           "warden.yaml:4:5: key 'clusters[0].timeuot': unknown key (known here: auth, "

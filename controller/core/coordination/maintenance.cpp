@@ -12,20 +12,24 @@ std::string maintenance_key(std::string_view prefix, std::string_view cluster) {
     return fmt::format("{}{}/maintenance", prefix, cluster);
 }
 
-std::string maintenance_file_name(std::string_view cluster) {
-    std::string out = "maintenance-";
+std::string cluster_file_name(std::string_view prefix, std::string_view cluster) {
+    std::string out(prefix);
     for (char c : cluster) {
         auto byte = static_cast<unsigned char>(c);
         bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                      c == '.' || c == '_' || c == '-';
         // A leading dot would hide the file and ".." would not be a name: encode those too.
-        if (plain && !(c == '.' && out.size() == 12)) {
+        if (plain && !(c == '.' && out.size() == prefix.size())) {
             out.push_back(c);
         } else {
             out += fmt::format("%{:02X}", byte);
         }
     }
     return out + ".json";
+}
+
+std::string maintenance_file_name(std::string_view cluster) {
+    return cluster_file_name("maintenance-", cluster);
 }
 
 std::string marker_json(const maintenance_marker& marker) {

@@ -33,8 +33,10 @@ struct maintenance_marker {
 };
 
 std::string maintenance_key(std::string_view prefix, std::string_view cluster);
-// "maintenance-<cluster>.json"; bytes other than [A-Za-z0-9._-] are written %XX so any
-// cluster name makes one file name inside state_dir.
+// "<prefix><cluster>.json"; bytes other than [A-Za-z0-9._-] are written %XX so any cluster
+// name makes one file name inside state_dir (a cluster's files there all use it).
+std::string cluster_file_name(std::string_view prefix, std::string_view cluster);
+// "maintenance-<cluster>.json".
 std::string maintenance_file_name(std::string_view cluster);
 
 std::string marker_json(const maintenance_marker& marker);

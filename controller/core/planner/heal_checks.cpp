@@ -27,25 +27,28 @@ spare_node assess_spare(const std::string& address, std::string_view cluster_nod
     spare.failure_domain =
         failure_domain_of(parsed_address ? parsed_address->host : address, domains);
     auto view = parse_cluster_nodes(cluster_nodes);
-    if (!view) {
-        spare.problem = "unreadable CLUSTER NODES: " + view.failure().message;
+    auto unfit = [&spare](spare_defect defect, std::string problem) {
+        spare.defect = defect;
+        spare.problem = std::move(problem);
         return spare;
+    };
+    if (!view) {
+        return unfit(spare_defect::unreadable,
+                     "unreadable CLUSTER NODES: " + view.failure().message);
     }
     const auto* self = myself(*view);
-    if (self == nullptr) {
-        spare.problem = "its CLUSTER NODES has no myself line";
-        return spare;
-    }
+    if (self == nullptr)
+        return unfit(spare_defect::unreadable, "its CLUSTER NODES has no myself line");
     spare.id = self->id;
     if (view->nodes.size() > 1) {
-        spare.problem =
-            fmt::format("already knows {} other node(s): not a spare", view->nodes.size() - 1);
+        unfit(spare_defect::knows_others,
+              fmt::format("already knows {} other node(s): not a spare", view->nodes.size() - 1));
     } else if (!self->slots.empty()) {
-        spare.problem = "serves slots";
+        unfit(spare_defect::serves_slots, "serves slots");
     } else if (keys > 0) {
-        spare.problem = fmt::format("holds {} key(s)", keys);
+        unfit(spare_defect::holds_keys, fmt::format("holds {} key(s)", keys));
     } else if (!self->flags.master) {
-        spare.problem = "is a replica";
+        unfit(spare_defect::is_replica, "is a replica");
     } else {
         spare.eligible = true;
     }

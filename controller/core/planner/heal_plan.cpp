@@ -8,7 +8,6 @@
 #include <tuple>
 
 #include "controller/core/health/checks.hpp"
-#include "controller/core/health/finding_codes.hpp"
 
 namespace warden {
 namespace {
@@ -16,6 +15,7 @@ namespace {
 struct need {
     const cluster_node* master;
     heal_goal goal;
+    bool leftover = false;  // place_replicas: no need asked, the master has the fewest
 };
 
 struct candidate {
@@ -42,10 +42,16 @@ bool is_candidate_master(const cluster_node& node, const topology& cluster) {
                         [&](const open_slot_state& open) { return open.node_id == node.id; });
 }
 
-plan_state initial_state(const topology& cluster) {
+bool listed(const std::vector<std::string>& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// `excluded`: replicas that do not count (they leave, or are about to be placed anew).
+plan_state initial_state(const topology& cluster, const std::vector<std::string>& excluded = {}) {
     plan_state state;
     for (const auto& node : cluster.nodes) {
         if (node.role != node_role::replica || !node.master_id) continue;
+        if (listed(excluded, node.id)) continue;
         const auto* master = cluster.find(*node.master_id);
         if (master == nullptr || !detail::is_healthy_replica(node, *master, cluster)) continue;
         state.healthy_domains[master->id].push_back(node.failure_domain);
@@ -82,13 +88,21 @@ bool all_in(const std::vector<std::string>& domains, const std::string& domain) 
                        [&](const std::string& each) { return each == domain; });
 }
 
+// Masters that can take a replica: serving slots, not down (its failover, not a new
+// replica, helps it), not leaving.
+bool receives_replicas(const cluster_node& master, const topology& cluster,
+                       const std::vector<std::string>& leaving) {
+    return master.role == node_role::master && master.serves_slots() && !is_down(master, cluster) &&
+           !listed(leaving, master.id);
+}
+
 std::vector<need> gather_needs(const topology& cluster, const heal_policy& policy,
-                               const plan_state& state) {
+                               const plan_state& state,
+                               const std::vector<std::string>& leaving = {}) {
     std::vector<need> orphans;
     std::vector<need> others;
     for (const auto& master : cluster.nodes) {
-        if (master.role != node_role::master || !master.serves_slots()) continue;
-        if (is_down(master, cluster)) continue;  // its failover, not a new replica, helps it
+        if (!receives_replicas(master, cluster, leaving)) continue;
         auto found = state.healthy_domains.find(master.id);
         std::vector<std::string> domains;
         if (found != state.healthy_domains.end()) domains = found->second;
@@ -181,6 +195,8 @@ std::string source_reason(const candidate& chosen, const topology& cluster,
             return "empty master (no slots, no replicas)";
         case candidate_class::spare_node:
             return "spare node from heal.spares";
+        case candidate_class::joiner:
+            break;
     }
     return "";
 }
@@ -225,33 +241,67 @@ std::string unmet_reason(const need& wanted) {
     return "";
 }
 
-}  // namespace
-
-const char* to_string(heal_action_kind kind) {
-    switch (kind) {
-        case heal_action_kind::meet_spare:
-            return "meet";
-        case heal_action_kind::takeover:
-            return "takeover";
-        case heal_action_kind::replicate:
-            break;
+std::string joiner_reason(const need& wanted, const plan_state& state) {
+    auto found = state.healthy_domains.find(wanted.master->id);
+    auto healthy = found == state.healthy_domains.end() ? 0 : found->second.size();
+    if (wanted.leftover) {
+        return fmt::format("the master has {} healthy replica(s), the fewest", healthy);
     }
-    return "replicate";
-}
-
-const char* to_string(heal_goal goal) {
-    switch (goal) {
+    switch (wanted.goal) {
         case heal_goal::cover_orphan:
-            return finding_code::orphaned_master;
-        case heal_goal::reach_target:
-            return finding_code::replicas_below_target;
+            return "the master has no healthy replica";
         case heal_goal::spread_failure_domain:
-            return finding_code::replica_same_host;
-        case heal_goal::restore_quorum:
-            return finding_code::quorum_lost;
+            return "every replica of the master shares its failure domain";
+        default:
+            return fmt::format("the master has {} healthy replica(s), below the target", healthy);
     }
-    return "";
 }
+
+// The action that gives `wanted` its replica `chosen`, recorded in the plan's state.
+heal_action take(candidate& chosen, const need& wanted, const topology& cluster,
+                 plan_state& state) {
+    const auto& master = *wanted.master;
+    heal_action action;
+    action.kind = chosen.source == candidate_class::spare_node ? heal_action_kind::meet_spare
+                                                               : heal_action_kind::replicate;
+    action.goal = wanted.goal;
+    action.source = chosen.source;
+    action.node_id = chosen.id;
+    action.node_address = chosen.address;
+    action.node_domain = chosen.domain;
+    action.master_id = master.id;
+    action.master_address = master.address;
+    action.master_domain = master.failure_domain;
+    action.donor_master_id = chosen.donor_master_id;
+    auto why = chosen.source == candidate_class::joiner ? joiner_reason(wanted, state)
+                                                        : source_reason(chosen, cluster, state);
+    action.reason =
+        why + "; " + domain_reason(chosen, master, domain_conflict(chosen, master, state));
+    apply(chosen, wanted, state);
+    return action;
+}
+
+// The master a joiner no need asked for goes to: fewest healthy replicas, then another
+// failure domain than the master's and its replicas', then the address.
+const cluster_node* fewest_replicas(const candidate& joiner, const topology& cluster,
+                                    const plan_state& state,
+                                    const std::vector<std::string>& leaving) {
+    const cluster_node* best = nullptr;
+    std::tuple<std::size_t, int, std::string> best_key;
+    for (const auto& master : cluster.nodes) {
+        if (master.id == joiner.id || !receives_replicas(master, cluster, leaving)) continue;
+        auto found = state.healthy_domains.find(master.id);
+        auto key = std::make_tuple(found == state.healthy_domains.end() ? 0 : found->second.size(),
+                                   domain_conflict(joiner, master, state), master.address);
+        if (best == nullptr || key < best_key) {
+            best = &master;
+            best_key = key;
+        }
+    }
+    return best;
+}
+
+}  // namespace
 
 heal_plan plan_heal(const topology& cluster, const heal_policy& policy,
                     const std::vector<spare_node>& spares) {
@@ -269,25 +319,36 @@ heal_plan plan_heal(const topology& cluster, const heal_policy& policy,
             }
             continue;
         }
-        const auto& master = *wanted.master;
-        heal_action action;
-        action.kind = chosen->source == candidate_class::spare_node ? heal_action_kind::meet_spare
-                                                                    : heal_action_kind::replicate;
-        action.goal = wanted.goal;
-        action.source = chosen->source;
-        action.node_id = chosen->id;
-        action.node_address = chosen->address;
-        action.node_domain = chosen->domain;
-        action.master_id = master.id;
-        action.master_address = master.address;
-        action.master_domain = master.failure_domain;
-        action.donor_master_id = chosen->donor_master_id;
-        action.reason = source_reason(*chosen, cluster, state) + "; " +
-                        domain_reason(*chosen, master, domain_conflict(*chosen, master, state));
-        apply(*chosen, wanted, state);
-        plan.actions.push_back(std::move(action));
+        plan.actions.push_back(take(*chosen, wanted, cluster, state));
     }
     return plan;
+}
+
+std::vector<heal_action> place_replicas(const topology& cluster, const heal_policy& policy,
+                                        const std::vector<spare_node>& joiners,
+                                        const std::vector<std::string>& leaving) {
+    std::vector<std::string> excluded = leaving;
+    std::vector<candidate> pool;
+    for (const auto& joiner : joiners) {
+        excluded.push_back(joiner.id);
+        pool.push_back(
+            {candidate_class::joiner, joiner.id, joiner.address, joiner.failure_domain, {}});
+    }
+    auto state = initial_state(cluster, excluded);
+    std::vector<heal_action> actions;
+    for (const auto& wanted : gather_needs(cluster, policy, state, leaving)) {
+        if (auto* chosen = choose(pool, wanted, cluster, policy, state)) {
+            actions.push_back(take(*chosen, wanted, cluster, state));
+        }
+    }
+    for (auto& joiner : pool) {
+        if (joiner.used) continue;
+        if (const auto* master = fewest_replicas(joiner, cluster, state, leaving)) {
+            actions.push_back(
+                take(joiner, {master, heal_goal::reach_target, true}, cluster, state));
+        }
+    }
+    return actions;
 }
 
 std::string acting_blocker(const topology& cluster, const assessment& health) {
@@ -316,33 +377,6 @@ bool still_planned(const heal_action& action, const heal_plan& fresh) {
         return other.kind == action.kind && other.node_id == action.node_id &&
                other.master_id == action.master_id;
     });
-}
-
-std::string describe_action(const heal_action& action) {
-    if (action.kind == heal_action_kind::takeover) {
-        return fmt::format("takeover {} -> master in place of dead {} ({}): {}",
-                           action.node_address, action.master_address, to_string(action.goal),
-                           action.reason);
-    }
-    return fmt::format("{} {} -> replica of {} ({}): {}", to_string(action.kind),
-                       action.node_address, action.master_address, to_string(action.goal),
-                       action.reason);
-}
-
-std::string describe_plan(const heal_plan& plan, const std::string& cluster_name) {
-    if (plan.actions.empty() && plan.unmet.empty()) {
-        return fmt::format("heal plan for cluster {}: nothing to do\n", cluster_name);
-    }
-    std::string text =
-        fmt::format("heal plan for cluster {}: {} action(s)\n", cluster_name, plan.actions.size());
-    for (std::size_t i = 0; i < plan.actions.size(); ++i) {
-        text += fmt::format("  {}. {}\n", i + 1, describe_action(plan.actions[i]));
-    }
-    for (const auto& unmet : plan.unmet) {
-        text += fmt::format("  unmet: master {} ({}): {}\n", unmet.master_address,
-                            to_string(unmet.goal), unmet.reason);
-    }
-    return text;
 }
 
 }  // namespace warden

@@ -29,7 +29,8 @@ enum class heal_action_kind {
 };
 const char* to_string(heal_action_kind kind);  // "replicate", "meet", "takeover"
 
-enum class candidate_class { spare_replica = 1, empty_master = 2, spare_node = 3 };
+// joiner: a node add-node or remove-node places (place_replicas), never plan_heal's.
+enum class candidate_class { spare_replica = 1, empty_master = 2, spare_node = 3, joiner = 4 };
 
 enum class heal_goal {
     cover_orphan,           // the master has no healthy replica
@@ -68,6 +69,9 @@ struct heal_plan {
     friend bool operator==(const heal_plan&, const heal_plan&) = default;
 };
 
+// What disqualifies a node from joining (assess_spare), as a value.
+enum class spare_defect { none, unreadable, knows_others, serves_slots, holds_keys, is_replica };
+
 // A node listed under heal.spares, as the shell found it.
 struct spare_node {
     std::string address;
@@ -75,6 +79,7 @@ struct spare_node {
     std::string failure_domain;
     bool eligible = false;  // cluster-enabled, knows only itself, no slots, no keys
     std::string problem;    // why not eligible
+    spare_defect defect = spare_defect::none;
     friend bool operator==(const spare_node&, const spare_node&) = default;
 };
 
@@ -87,6 +92,17 @@ struct heal_policy {
 
 heal_plan plan_heal(const topology& cluster, const heal_policy& policy,
                     const std::vector<spare_node>& spares);
+
+// add-node and remove-node: which master each of `joiners` (new nodes, or replicas whose
+// master leaves) should replicate, by the same rules: the masters' needs in plan_heal's
+// order (orphaned, below min_replicas_per_master, every replica on the master's host),
+// each served by the best joiner (another failure domain first); a joiner left over goes to
+// the master with the fewest healthy replicas, another failure domain preferred. Nodes in
+// `leaving` neither count as replicas nor receive any. Actions in joiner order of choice;
+// empty when no master serving slots stays.
+std::vector<heal_action> place_replicas(const topology& cluster, const heal_policy& policy,
+                                        const std::vector<spare_node>& joiners,
+                                        const std::vector<std::string>& leaving = {});
 
 // Why the cluster is not in a state to act on safely (DESIGN.md "Acting safely"), or
 // empty: every master serving slots reachable and not flagged failing, views agree on slot

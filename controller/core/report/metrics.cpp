@@ -87,10 +87,10 @@ const std::vector<cluster_gauge>& cluster_gauges() {
     return gauges;
 }
 
-void render_gauges(exposition& out, const std::vector<cluster_metrics>& clusters) {
+void render_gauges(exposition& out, const cluster_metrics_refs& clusters) {
     for (const auto& gauge : cluster_gauges()) {
         out.family(gauge.name, "gauge", gauge.help);
-        for (const auto& cluster : clusters) {
+        for (const cluster_metrics& cluster : clusters) {
             if (cluster.last_report) {
                 out.sample(gauge.name, {{"cluster", cluster.cluster}},
                            gauge.value(*cluster.last_report));
@@ -99,10 +99,10 @@ void render_gauges(exposition& out, const std::vector<cluster_metrics>& clusters
     }
 }
 
-void render_nodes(exposition& out, const std::vector<cluster_metrics>& clusters) {
+void render_nodes(exposition& out, const cluster_metrics_refs& clusters) {
     out.family("node_up", "gauge",
                "1 when warden reads the node and the cluster does not flag it failing");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         if (!cluster.last_report) continue;
         const auto& topo = cluster.last_report->cluster_topology;
         for (const auto& node : topo.nodes) {
@@ -116,7 +116,7 @@ void render_nodes(exposition& out, const std::vector<cluster_metrics>& clusters)
     }
     out.family("tls_certificate_expiry_timestamp_seconds", "gauge",
                "not-after of the TLS certificate each node presented to warden (Unix seconds)");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         if (!cluster.last_report) continue;
         for (const auto& node : cluster.last_report->cluster_topology.nodes) {
             if (!node.certificate) continue;
@@ -127,7 +127,7 @@ void render_nodes(exposition& out, const std::vector<cluster_metrics>& clusters)
         }
     }
     out.family("node_replicas", "gauge", "healthy replicas of each master");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         if (!cluster.last_report) continue;
         const auto& topo = cluster.last_report->cluster_topology;
         for (const auto& node : topo.nodes) {
@@ -140,9 +140,9 @@ void render_nodes(exposition& out, const std::vector<cluster_metrics>& clusters)
     }
 }
 
-void render_findings(exposition& out, const std::vector<cluster_metrics>& clusters) {
+void render_findings(exposition& out, const cluster_metrics_refs& clusters) {
     out.family("findings", "gauge", "active findings by code and severity");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         if (!cluster.last_report) continue;
         std::map<std::pair<std::string, std::string>, int> counts;
         for (const auto& series : known_finding_series()) counts[series] = 0;
@@ -162,9 +162,9 @@ void render_findings(exposition& out, const std::vector<cluster_metrics>& cluste
     }
 }
 
-void render_histogram(exposition& out, const std::vector<cluster_metrics>& clusters) {
+void render_histogram(exposition& out, const cluster_metrics_refs& clusters) {
     out.family("poll_duration_seconds", "histogram", "wall time of one poll of every node");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         const auto& h = cluster.poll_duration;
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i <= h.upper_bounds.size() && i < h.bucket_counts.size(); ++i) {
@@ -178,45 +178,77 @@ void render_histogram(exposition& out, const std::vector<cluster_metrics>& clust
     }
 }
 
-void render_runtime(exposition& out, const std::vector<cluster_metrics>& clusters) {
+void render_runtime(exposition& out, const cluster_metrics_refs& clusters) {
     out.family("last_poll_timestamp_seconds", "gauge", "unix time of the last completed poll");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         if (cluster.last_poll_timestamp) {
             out.sample("last_poll_timestamp_seconds", {{"cluster", cluster.cluster}},
                        *cluster.last_poll_timestamp);
         }
     }
     out.family("last_audit_timestamp_seconds", "gauge", "unix time of the last completed audit");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         if (cluster.last_audit_timestamp) {
             out.sample("last_audit_timestamp_seconds", {{"cluster", cluster.cluster}},
                        *cluster.last_audit_timestamp);
         }
     }
     out.family("leader", "gauge", "1 when this instance holds the action lease for the cluster");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         out.sample("leader", {{"cluster", cluster.cluster}}, cluster.leader ? 1 : 0);
     }
     out.family("maintenance", "gauge",
                "1 while a maintenance marker is set for the cluster (a planned operation or "
                "`redis-warden maintenance on`): warden polls and exports but does not act");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         out.sample("maintenance", {{"cluster", cluster.cluster}}, cluster.maintenance ? 1 : 0);
     }
     out.family("planned_actions", "gauge",
                "heal actions the last poll's plan holds (acted on in heal mode, reported in "
                "observe mode)");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         out.sample("planned_actions", {{"cluster", cluster.cluster}},
                    double(cluster.plan.actions.size()));
     }
     out.family("actions_total", "counter", "actions by outcome (success, failed, skipped)");
-    for (const auto& cluster : clusters) {
+    for (const cluster_metrics& cluster : clusters) {
         for (const auto& [key, count] : cluster.actions) {
             out.sample(
                 "actions_total",
                 {{"cluster", cluster.cluster}, {"action", key.first}, {"outcome", key.second}},
                 double(count));
+        }
+    }
+}
+
+void render_events(exposition& out, const cluster_metrics_refs& clusters) {
+    out.family("events_total", "counter", "events recorded by type (GET /events)");
+    for (const cluster_metrics& cluster : clusters) {
+        for (const auto& [type, count] : cluster.events) {
+            out.sample("events_total", {{"cluster", cluster.cluster}, {"type", type}},
+                       double(count));
+        }
+    }
+    out.family("failovers_total", "counter",
+               "failovers seen: slots taken over by a replica of their master");
+    for (const cluster_metrics& cluster : clusters) {
+        out.sample("failovers_total", {{"cluster", cluster.cluster}}, double(cluster.failovers));
+    }
+    out.family("last_failover_timestamp_seconds", "gauge",
+               "unix time of the last failover this process saw");
+    for (const cluster_metrics& cluster : clusters) {
+        if (cluster.last_failover_timestamp) {
+            out.sample("last_failover_timestamp_seconds", {{"cluster", cluster.cluster}},
+                       *cluster.last_failover_timestamp);
+        }
+    }
+    out.family("notifications_total", "counter",
+               "event notifications by sink and outcome (sent, failed, dropped)");
+    for (const cluster_metrics& cluster : clusters) {
+        for (const auto& [key, count] : cluster.notifications) {
+            out.sample("notifications_total",
+                       {{"cluster", cluster.cluster}, {"sink", key.first}, {"outcome", key.second}},
+                       double(count));
         }
     }
 }
@@ -272,6 +304,10 @@ std::string escape_label_value(std::string_view value) {
 
 std::string render_metrics(const std::vector<cluster_metrics>& clusters,
                            const std::string& version) {
+    return render_metrics_refs(cluster_metrics_refs(clusters.begin(), clusters.end()), version);
+}
+
+std::string render_metrics_refs(const cluster_metrics_refs& clusters, const std::string& version) {
     exposition out;
     out.family("build_info", "gauge", "always 1; the version label says which build runs");
     out.sample("build_info", {{"version", version}}, 1);
@@ -280,6 +316,7 @@ std::string render_metrics(const std::vector<cluster_metrics>& clusters,
     render_findings(out, clusters);
     render_histogram(out, clusters);
     render_runtime(out, clusters);
+    render_events(out, clusters);
     return out.take();
 }
 

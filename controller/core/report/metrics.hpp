@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +38,12 @@ struct cluster_metrics {
     bool maintenance = false;  // a maintenance marker is set: warden does not act
     std::map<std::pair<std::string, std::string>, std::uint64_t> actions;  // (action, outcome)
     heal_plan plan;  // from the last completed poll
+    // Events (controller/core/events): counted by type as the daemon's journal records them.
+    std::map<std::string, std::uint64_t> events;  // type -> count
+    std::uint64_t failovers = 0;
+    std::optional<double> last_failover_timestamp;  // unix seconds of the last failover event
+    // Notification sinks: (sink, outcome) -> count; outcome sent, failed or dropped.
+    std::map<std::pair<std::string, std::string>, std::uint64_t> notifications;
 };
 
 // Every finding code this build raises (the table in core/health/finding_codes.hpp), with the
@@ -46,6 +53,10 @@ const std::vector<std::pair<std::string, std::string>>& known_finding_series();
 
 std::string render_metrics(const std::vector<cluster_metrics>& clusters,
                            const std::string& version);
+// The same from references: the daemon renders its board's state in place, under its lock,
+// rather than copying every cluster's last report (1,000 nodes' worth) on each scrape.
+using cluster_metrics_refs = std::vector<std::reference_wrapper<const cluster_metrics>>;
+std::string render_metrics_refs(const cluster_metrics_refs& clusters, const std::string& version);
 
 // Label value escaping per the exposition format: backslash, double quote, newline.
 std::string escape_label_value(std::string_view value);

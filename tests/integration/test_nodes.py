@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""redis-warden add-node and remove-node on real redis-server clusters over three hosts
+(127.0.0.1-3), with a cluster client writing (WAIT 1) while slots move: nothing
+acknowledged is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+import unittest
+
+from common import Cluster, WardenTestCase, harness, run_warden, wait_until
+from test_heal import NO_NATIVE_MIGRATION, AckedWriter, link_up, role_of, shape
+
+
+def listing(c: Cluster, node_id: str) -> list[str]:
+    """The live members (other than the node itself) whose CLUSTER NODES lists node_id."""
+    out = []
+    for n in c.members():
+        if n.id == node_id or not n.alive() or n.stopped:
+            continue
+        if any(v["id"] == node_id for v in harness.parse_cluster_nodes(c.cluster_nodes(n))):
+            out.append(n.address)
+    return out
+
+
+def flagged_fail(c: Cluster, node) -> None:
+    def seen():
+        for n in c.members():
+            if n is node or not n.alive():
+                continue
+            view = harness.parse_cluster_nodes(c.cluster_nodes(n))
+            return any(v["id"] == node.id and "fail" in v["flags"] for v in view)
+        return False
+    wait_until(seen, 20, f"{node.address} flagged fail")
+
+
+def slots_of(c: Cluster, node_id: str) -> int:
+    seed = next(n for n in c.members() if n.alive() and n.id != node_id)
+    total = 0
+    for v in harness.parse_cluster_nodes(c.cluster_nodes(seed)):
+        if v["id"] != node_id:
+            continue
+        for part in v["slots"]:
+            if part.startswith("["):
+                continue
+            first, _, last = part.partition("-")
+            total += int(last or first) - int(first) + 1
+    return total
+
+
+class NodesTest(WardenTestCase):
+    def cluster(self, **kw) -> Cluster:
+        c = Cluster(hosts=3, node_timeout=2000, extra_config=NO_NATIVE_MIGRATION, **kw).start()
+        self.addCleanup(c.stop)
+        return c
+
+    def warden(self, c: Cluster, command: str, *extra: str, limit: float = 90):
+        seed = next(n.address for n in c.members() if n.alive() and not n.stopped)
+        # The nodes first: --seed takes every value that follows it.
+        run = run_warden(command, *extra, "--seed", seed, limit=limit)
+        self.assertNoCrash(run)
+        return run
+
+    def test_add_replicas_where_needed_and_two_masters_with_their_share(self):
+        c = self.cluster(masters=3, replicas=1, spares=6)
+        a, b, _ = c.masters()
+        spares = c.spares()
+        on_b_host = next(s for s in spares if s.host == b.host)
+        elsewhere = next(s for s in spares if s.host not in (b.host, on_b_host.host))
+        rest = [s for s in spares if s not in (on_b_host, elsewhere)]
+        with_keys, foreign, new_master, locked = rest
+        dead = c.replicas_of(b)[0]
+        c.kill(dead)
+        flagged_fail(c, dead)  # b is orphaned now
+
+        before = shape(c)
+        dry = self.warden(c, "add-node", on_b_host.address, elsewhere.address, "--dry-run")
+        self.assertExit(dry, 0)
+        self.assertIn("2 node(s) to add", dry.out)
+        time.sleep(0.5)
+        self.assertEqual(shape(c), before, "--dry-run changed the cluster")
+
+        # Refusals, each named: keys, another cluster, a member, other credentials.
+        # A key left behind: served for a moment, then the slot given up again.
+        stray = c.redis(with_keys)
+        slot = stray.execute_command("CLUSTER", "KEYSLOT", "stray")
+        stray.config_set("cluster-require-full-coverage", "no")
+        stray.execute_command("CLUSTER", "ADDSLOTS", slot)
+        wait_until(lambda: stray.set("stray", "1"), 10, "the key written")
+        stray.execute_command("CLUSTER", "DELSLOTS", slot)
+        stray.config_set("cluster-require-full-coverage", "yes")
+        c.redis(foreign).execute_command("CLUSTER", "MEET", new_master.host, new_master.port)
+        wait_until(lambda: len(harness.parse_cluster_nodes(c.cluster_nodes(foreign))) == 2, 10,
+                   "the foreign pair met")
+        c.redis(locked).config_set("requirepass", "not-the-clusters")
+        refused = self.warden(c, "add-node", with_keys.address, foreign.address, a.address,
+                              locked.address, "--yes")
+        self.assertExit(refused, 1)
+        self.assertIn(f"{with_keys.address}: holds 1 key(s)", refused.err)
+        self.assertIn(f"{foreign.address}: already knows 1 other node(s)", refused.err)
+        self.assertIn("belongs to another cluster", refused.err)
+        self.assertIn(f"{a.address}: is already a member of this cluster", refused.err)
+        self.assertIn(f"{locked.address}: does not accept the cluster's credentials", refused.err)
+        self.assertEqual(shape(c), before)
+
+        named = self.warden(c, "add-node", elsewhere.address, "--master", a.id[:8], "--dry-run")
+        self.assertExit(named, 0)
+        self.assertIn(f"{elsewhere.address} joins as a replica of {a.address}", named.out)
+
+        # Two replicas: the one on another host than b covers b.
+        run = self.warden(c, "add-node", on_b_host.address, elsewhere.address, "--yes")
+        self.assertExit(run, 0)
+        self.assertIn("success: 2 node(s) added", run.out)
+        self.assertEqual(role_of(c, elsewhere), ("replica", b.id), run.describe())
+        self.assertTrue(link_up(c, elsewhere))
+        role, master = role_of(c, on_b_host)
+        self.assertEqual(role, "replica")
+        self.assertNotEqual(master, b.id, run.describe())
+        self.assertTrue(link_up(c, on_b_host))
+
+        # Two masters with --rebalance each get their share while a client writes.
+        c.redis(new_master).execute_command("CLUSTER", "RESET", "HARD")  # leave the pair
+        c.redis(with_keys).flushall()
+        writer = AckedWriter(c)
+        time.sleep(0.5)
+        grow = self.warden(c, "add-node", new_master.address, with_keys.address, "--role",
+                           "master", "--rebalance", "--yes", limit=120)
+        self.assertExit(grow, 0)
+        for n in (new_master, with_keys):
+            own_id = next(v["id"] for v in harness.parse_cluster_nodes(c.cluster_nodes(n))
+                          if v["myself"])
+            self.assertIn(slots_of(c, own_id), (3276, 3277), grow.describe())
+        time.sleep(0.5)
+        writer.stop_and_verify(self)
+
+    def test_remove_drained_master_dead_replicas_and_failed_nodes(self):
+        c = self.cluster(masters=4, replicas=1)
+        a, b, _, d = c.masters()
+        a_replica = c.replicas_of(a)[0]
+        before = shape(c)
+
+        refused = self.warden(c, "remove-node", a.address, c.replicas_of(b)[0].address, "--yes")
+        self.assertExit(refused, 1)
+        self.assertIn(f"{a.address}: serves 4096 slot(s) (give --drain", refused.err)
+        self.assertIn(f"is the last healthy replica of {b.address}", refused.err)
+        self.assertIn("(give --force", refused.err)
+        dry = self.warden(c, "remove-node", a.id[:8], "--drain", "--dry-run")
+        self.assertExit(dry, 0)
+        self.assertIn("rebalance plan: 4096 slot(s)", dry.out)
+        self.assertIn(f"re-point {a_replica.address}", dry.out)
+        time.sleep(0.5)
+        self.assertEqual(shape(c), before, "--dry-run changed the cluster")
+
+        # A drained master leaves: its slots move, its replica is re-pointed, it is reset and
+        # forgotten everywhere, while a client writes.
+        writer = AckedWriter(c)
+        time.sleep(0.5)
+        run = self.warden(c, "remove-node", a.address, "--drain", "--yes", limit=120)
+        self.assertExit(run, 0)
+        time.sleep(0.5)
+        writer.stop_and_verify(self)
+        self.assertEqual(listing(c, a.id), [], run.describe())
+        self.assertEqual(slots_of(c, a.id), 0)
+        role, master = role_of(c, a_replica)
+        self.assertEqual(role, "replica")
+        self.assertNotEqual(master, a.id)
+        self.assertTrue(link_up(c, a_replica))
+        self.assertTrue(a.alive())
+        own = harness.parse_cluster_nodes(c.cluster_nodes(a))
+        self.assertEqual(len(own), 1, "the removed node still knows the cluster: it could rejoin")
+        a.role = "spare"  # no longer a member
+        removed_at = time.monotonic()
+
+        # A SIGKILLed replica is forgotten everywhere; with --config, under the cluster's
+        # maintenance marker, which another operation's marker refuses.
+        gone = c.replicas_of(d)[0]
+        c.kill(gone)
+        flagged_fail(c, gone)
+        state = tempfile.mkdtemp(prefix="warden-nodes-")
+        self.addCleanup(shutil.rmtree, state, True)
+        config = os.path.join(state, "config.yaml")
+        with open(config, "w") as f:
+            f.write(f"state_dir: {state}\nclusters:\n  - name: main\n"
+                    f"    seeds: [{b.address}]\n")
+        marker = os.path.join(state, "maintenance-main.json")
+        with open(marker, "w") as f:
+            json.dump({"operation": "restart", "reason": "by the test",
+                       "holder": f"{socket.gethostname()}:{os.getpid()}",
+                       "since": time.time(), "until": time.time() + 600}, f)
+        held = run_warden("remove-node", gone.address, "--config", config, "--yes", limit=60)
+        self.assertExit(held, 1)
+        self.assertIn("another planned operation holds the cluster's maintenance marker",
+                      held.err)
+        os.remove(marker)
+        dead = run_warden("remove-node", gone.address, "--config", config, "--yes", limit=90)
+        self.assertExit(dead, 0)
+        self.assertIn("down: only forgotten", dead.out)
+        self.assertEqual(listing(c, gone.id), [], dead.describe())
+        self.assertFalse(os.path.exists(marker), "the marker outlived the operation")
+        gone.role = "spare"
+
+        # --failed: two dead replicas at once.
+        two = [c.replicas_of(m)[0] for m in c.masters() if m.role == "master"
+               and c.replicas_of(m)][:2]
+        for n in two:
+            c.kill(n)
+        for n in two:
+            flagged_fail(c, n)
+        failed = self.warden(c, "remove-node", "--failed", "--yes")
+        self.assertExit(failed, 0)
+        self.assertIn("2 node(s) to remove", failed.out)
+        for n in two:
+            self.assertEqual(listing(c, n.id), [], failed.describe())
+        nothing = self.warden(c, "remove-node", "--failed", "--yes")
+        self.assertExit(nothing, 0)
+        self.assertIn("nothing to do", nothing.out)
+
+        # The removed master still runs; once the 60 s FORGET ban is over, gossip would
+        # bring it back if any node still knew it. None does.
+        time.sleep(max(0.0, removed_at + 65 - time.monotonic()))
+        self.assertTrue(a.alive())
+        self.assertEqual(listing(c, a.id), [], "the removed master came back after the ban")
+        self.assertEqual(len(harness.parse_cluster_nodes(c.cluster_nodes(a))), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
