@@ -132,7 +132,8 @@ result<void> meet_all(const cluster_target& target, const topology& cluster,
 }
 
 // --rebalance: the new masters' share, through rebalance's engine.
-result<void> give_share(const cluster_target& target, const add_node_plan& plan) {
+result<void> give_share(const cluster_target& target, const add_node_plan& plan,
+                        daemon::maintenance_hold* hold) {
     auto settled = wait_settled(target, settle_bound);
     if (!settled.problem.empty()) return error{"cluster not settled: " + settled.problem};
     std::vector<std::string> ids;
@@ -143,17 +144,25 @@ result<void> give_share(const cluster_target& target, const add_node_plan& plan)
     if (auto surveyed = survey_plan(target, *share, moving); !surveyed) return surveyed;
     std::fputs(describe_rebalance(*share, settled.report.cluster_topology).c_str(), stdout);
     std::fflush(stdout);
-    return move_planned_slots(target, settled.report, *share, moving);
+    return move_planned_slots(target, settled.report, *share, moving, hold);
 }
 
+constexpr const char* joined_left =
+    "the new node(s) joined as masters without slots; `redis-warden heal` places spare "
+    "masters as replicas, `rebalance --use-empty-masters` gives them slots";
+
 result<void> carry_out(const cluster_target& target, const topology& cluster,
-                       const add_node_plan& plan) {
+                       const add_node_plan& plan, daemon::maintenance_hold* hold) {
     auto acting = executor::heal_target_for(target.request, target.policy, target.heal);
     acting.request.timeout = acting_timeout(target.request.timeout);
+    if (auto held = still_held(hold, "the CLUSTER MEET", "nothing done"); !held) return held;
     if (auto met = meet_all(target, cluster, plan, acting); !met) return met;
     std::printf("  joined: every node knows the new node(s)\n");
     for (const auto& step : plan.steps) {
         if (step.as_master) continue;
+        if (auto held = still_held(hold, "CLUSTER REPLICATE on " + step.address, joined_left);
+            !held)
+            return held;
         auto started = clock::now();
         std::printf("  CLUSTER REPLICATE %s sent to %s\n", step.master_id.c_str(),
                     step.address.c_str());
@@ -167,8 +176,9 @@ result<void> carry_out(const cluster_target& target, const topology& cluster,
                     step.master_address.c_str(),
                     std::chrono::duration<double>(clock::now() - started).count());
     }
-    if (plan.rebalance) return give_share(target, plan);
-    return {};
+    if (!plan.rebalance) return {};
+    if (auto held = still_held(hold, "the slot moves", joined_left); !held) return held;
+    return give_share(target, plan, hold);
 }
 
 int add_nodes(const cluster_target& target, const add_node_options& options) {
@@ -217,7 +227,7 @@ int add_nodes(const cluster_target& target, const add_node_options& options) {
         hold_maintenance(target, "add-node", fmt::format("adding {} node(s)", plan.steps.size()));
     if (!hold)
         return fail(exit_failure, fmt::format("{}: {}", target.name, hold.failure().message));
-    if (auto done = carry_out(target, cluster, plan); !done) {
+    if (auto done = carry_out(target, cluster, plan, hold->get()); !done) {
         return fail(exit_failure, fmt::format("{}: {}", target.name, done.failure().message));
     }
     std::printf("success: %zu node(s) added\n", plan.steps.size());

@@ -9,11 +9,12 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import unittest
 
-from common import Cluster, WardenTestCase, harness, run_warden, wait_until
+from common import WARDEN_BIN, Cluster, WardenTestCase, harness, run_warden, wait_until
 from test_heal import NO_NATIVE_MIGRATION, AckedWriter, link_up, role_of, shape
 
 
@@ -66,6 +67,32 @@ class NodesTest(WardenTestCase):
         self.assertNoCrash(run)
         return run
 
+    def configured(self, c: Cluster) -> tuple[str, str]:
+        """A config naming the cluster (state_dir in a temporary folder), and where the
+        maintenance marker goes."""
+        state = tempfile.mkdtemp(prefix="warden-nodes-")
+        self.addCleanup(shutil.rmtree, state, True)
+        config = os.path.join(state, "config.yaml")
+        seed = next(n.address for n in c.members() if n.alive() and not n.stopped)
+        with open(config, "w") as f:
+            f.write(f"state_dir: {state}\nclusters:\n  - name: main\n    seeds: [{seed}]\n")
+        return config, os.path.join(state, "maintenance-main.json")
+
+    def stopped_by_maintenance_off(self, config: str, marker: str, *command: str):
+        """Runs the command with --config; once its marker is there (it waits two polls
+        before its first step), `maintenance off`: it must stop before acting."""
+        run = subprocess.Popen([WARDEN_BIN, *command, "--config", config, "--yes"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: run.poll() is None and run.kill())
+        wait_until(lambda: os.path.exists(marker) or run.poll() is not None, 30,
+                   "the operation's marker")
+        off = run_warden("maintenance", "off", "--config", config, limit=30)
+        self.assertExit(off, 0)
+        out, err = run.communicate(timeout=90)
+        self.assertEqual(run.returncode, 1, out + err)
+        self.assertIn("was removed or replaced (maintenance off?)", err)
+        return out, err
+
     def test_add_replicas_where_needed_and_two_masters_with_their_share(self):
         c = self.cluster(masters=3, replicas=1, spares=6)
         a, b, _ = c.masters()
@@ -111,6 +138,14 @@ class NodesTest(WardenTestCase):
         named = self.warden(c, "add-node", elsewhere.address, "--master", a.id[:8], "--dry-run")
         self.assertExit(named, 0)
         self.assertIn(f"{elsewhere.address} joins as a replica of {a.address}", named.out)
+
+        # `maintenance off` while add-node holds the marker: it stops before its first step.
+        config, marker = self.configured(c)
+        _, err = self.stopped_by_maintenance_off(config, marker, "add-node", on_b_host.address,
+                                                 elsewhere.address)
+        self.assertIn("stopped before the CLUSTER MEET (nothing done)", err)
+        time.sleep(0.5)
+        self.assertEqual(shape(c), before, "a stopped add-node changed the cluster")
 
         # Two replicas: the one on another host than b covers b.
         run = self.warden(c, "add-node", on_b_host.address, elsewhere.address, "--yes")
@@ -181,13 +216,7 @@ class NodesTest(WardenTestCase):
         gone = c.replicas_of(d)[0]
         c.kill(gone)
         flagged_fail(c, gone)
-        state = tempfile.mkdtemp(prefix="warden-nodes-")
-        self.addCleanup(shutil.rmtree, state, True)
-        config = os.path.join(state, "config.yaml")
-        with open(config, "w") as f:
-            f.write(f"state_dir: {state}\nclusters:\n  - name: main\n"
-                    f"    seeds: [{b.address}]\n")
-        marker = os.path.join(state, "maintenance-main.json")
+        config, marker = self.configured(c)
         with open(marker, "w") as f:
             json.dump({"operation": "restart", "reason": "by the test",
                        "holder": f"{socket.gethostname()}:{os.getpid()}",
@@ -197,6 +226,9 @@ class NodesTest(WardenTestCase):
         self.assertIn("another planned operation holds the cluster's maintenance marker",
                       held.err)
         os.remove(marker)
+        _, err = self.stopped_by_maintenance_off(config, marker, "remove-node", gone.address)
+        self.assertIn("stopped before the first step (nothing done)", err)
+        self.assertNotEqual(listing(c, gone.id), [], "a stopped remove-node forgot the node")
         dead = run_warden("remove-node", gone.address, "--config", config, "--yes", limit=90)
         self.assertExit(dead, 0)
         self.assertIn("down: only forgotten", dead.out)
