@@ -94,13 +94,13 @@ class NodesTest(WardenTestCase):
         return out, err
 
     def test_add_replicas_where_needed_and_two_masters_with_their_share(self):
-        c = self.cluster(masters=3, replicas=1, spares=6)
+        c = self.cluster(masters=3, replicas=1, spares=7)
         a, b, _ = c.masters()
         spares = c.spares()
         on_b_host = next(s for s in spares if s.host == b.host)
         elsewhere = next(s for s in spares if s.host not in (b.host, on_b_host.host))
         rest = [s for s in spares if s not in (on_b_host, elsewhere)]
-        with_keys, foreign, new_master, locked = rest
+        with_keys, foreign, new_master, locked, named_spare = rest
         dead = c.replicas_of(b)[0]
         c.kill(dead)
         flagged_fail(c, dead)  # b is orphaned now
@@ -157,6 +157,24 @@ class NodesTest(WardenTestCase):
         self.assertEqual(role, "replica")
         self.assertNotEqual(master, b.id, run.describe())
         self.assertTrue(link_up(c, on_b_host))
+
+        # --master places the replica under the named master, even where the planner would
+        # have chosen another; a replica or an unknown node is not a master.
+        planned = self.warden(c, "add-node", named_spare.address, "--dry-run")
+        self.assertExit(planned, 0)
+        chosen = next(m for m in c.masters() if f"replica of {m.address}" in planned.out)
+        other = next(m for m in c.masters() if m is not chosen)
+        for wrong, why in ((c.replicas_of(a)[0].address, "is not a master"),
+                           ("127.0.0.1:1", "--master:")):
+            refused = self.warden(c, "add-node", named_spare.address, "--master", wrong, "--yes")
+            self.assertExit(refused, 2)
+            self.assertIn(why, refused.err)
+        self.assertEqual(role_of(c, named_spare)[0], "master", "a refused add-node acted")
+        placed = self.warden(c, "add-node", named_spare.address, "--master", other.id[:8],
+                             "--yes")
+        self.assertExit(placed, 0)
+        self.assertEqual(role_of(c, named_spare), ("replica", other.id), placed.describe())
+        wait_until(lambda: link_up(c, named_spare), 15, "master_link_status:up")
 
         # Two masters with --rebalance each get their share while a client writes.
         c.redis(new_master).execute_command("CLUSTER", "RESET", "HARD")  # leave the pair
