@@ -136,9 +136,7 @@ result<void> give_share(const cluster_target& target, const add_node_plan& plan,
                         daemon::maintenance_hold* hold) {
     auto settled = wait_settled(target, settle_bound);
     if (!settled.problem.empty()) return error{"cluster not settled: " + settled.problem};
-    std::vector<std::string> ids;
-    for (const auto& step : plan.steps) ids.push_back(step.id);
-    auto share = plan_newcomer_share(settled.report.cluster_topology, ids);
+    auto share = plan_newcomer_share(settled.report.cluster_topology, new_master_ids(plan));
     if (!share) return share.failure();
     rebalance_options moving;
     if (auto surveyed = survey_plan(target, *share, moving); !surveyed) return surveyed;
@@ -150,6 +148,23 @@ result<void> give_share(const cluster_target& target, const add_node_plan& plan,
 constexpr const char* joined_left =
     "the new node(s) joined as masters without slots; `redis-warden heal` places spare "
     "masters as replicas, `rebalance --use-empty-masters` gives them slots";
+
+// --rebalance --dry-run: the share planned as if the new masters had joined, with the keys
+// each move would carry (the run plans again after the join).
+void print_share_before_join(const cluster_target& target, const topology& cluster,
+                             const add_node_plan& plan) {
+    auto future = with_new_masters(cluster, plan);
+    auto share = plan_newcomer_share(future, new_master_ids(plan));
+    if (!share) {
+        std::printf("  their share: %s\n", share.failure().message.c_str());
+        return;
+    }
+    if (auto surveyed = survey_plan(target, *share, {}); !surveyed) {
+        std::printf("  (keys not counted: %s)\n", surveyed.failure().message.c_str());
+    }
+    std::printf("their share, planned as if they had joined (planned again once they have):\n%s",
+                describe_rebalance(*share, future).c_str());
+}
 
 result<void> carry_out(const cluster_target& target, const topology& cluster,
                        const add_node_plan& plan, daemon::maintenance_hold* hold) {
@@ -220,7 +235,10 @@ int add_nodes(const cluster_target& target, const add_node_options& options) {
     }
     std::printf("%s: %zu node(s) to add:\n%s", target.name.c_str(), plan.steps.size(),
                 describe_add_plan(plan).c_str());
-    if (options.dry_run) return exit_ok;
+    if (options.dry_run) {
+        if (plan.rebalance) print_share_before_join(target, cluster, plan);
+        return exit_ok;
+    }
     auto answer = confirm(options.yes, fmt::format("Add {} node(s)?", plan.steps.size()));
     if (answer != confirmation::go) return not_confirmed("add-node", answer, "adding nodes");
     auto hold =

@@ -175,10 +175,25 @@ class NodesTest(WardenTestCase):
         self.assertExit(placed, 0)
         self.assertEqual(role_of(c, named_spare), ("replica", other.id), placed.describe())
         wait_until(lambda: link_up(c, named_spare), 15, "master_link_status:up")
+        placed_id = next(v["id"] for v in harness.parse_cluster_nodes(c.cluster_nodes(named_spare))
+                         if v["myself"])
+        wait_until(lambda: (placed_id, "replica", other.id, "") in shape(c), 10,
+                   "the cluster sees the new replica")  # before the next shape(c)
 
         # Two masters with --rebalance each get their share while a client writes.
         c.redis(new_master).execute_command("CLUSTER", "RESET", "HARD")  # leave the pair
         c.redis(with_keys).flushall()
+        # The dry run shows the share they would get, planned as if they had joined.
+        before = shape(c)
+        share = self.warden(c, "add-node", new_master.address, with_keys.address, "--role",
+                            "master", "--rebalance", "--dry-run")
+        self.assertExit(share, 0)
+        self.assertIn("their share, planned as if they had joined", share.out)
+        self.assertRegex(share.out, r"rebalance plan: 655[34] slot\(s\)")
+        for n in (new_master, with_keys):
+            self.assertRegex(share.out, rf"{n.address} 327[67] \(now 0\)")
+        time.sleep(0.5)
+        self.assertEqual(shape(c), before, "--dry-run changed the cluster")
         writer = AckedWriter(c)
         time.sleep(0.5)
         grow = self.warden(c, "add-node", new_master.address, with_keys.address, "--role",

@@ -154,6 +154,36 @@ TEST_SUITE("add-node plan") {
         CHECK(share->moves.size() == 3);
     }
 
+    TEST_CASE("a dry run plans the new masters' share as if they had joined, empty") {
+        auto nodes = orphaned_b();
+        auto cluster = cluster_of(nodes);
+        join_options masters;
+        masters.as_master = true;
+        masters.rebalance = true;
+        auto plan = plan_add_nodes(cluster,
+                                   {accepted(fresh('n', "127.0.0.4:7010"), cluster),
+                                    accepted(fresh('o', "127.0.0.5:7011"), cluster)},
+                                   masters, {}, std::nullopt);
+        REQUIRE(new_master_ids(plan) == std::vector{sketch_id('n'), sketch_id('o')});
+        auto future = with_new_masters(cluster, plan);
+        REQUIRE(future.find(sketch_id('o')) != nullptr);
+        CHECK(future.find(sketch_id('o'))->host == "127.0.0.5");
+        auto before = plan_newcomer_share(future, new_master_ids(plan));
+        REQUIRE(before);
+        CHECK(before->targets.at(sketch_id('n')) + before->targets.at(sketch_id('o')) == 6553);
+        CHECK(before->slots_moved == 6553);
+
+        // The same share as planned once they joined.
+        nodes.push_back({'n', "127.0.0.4:7010"});
+        nodes.push_back({'o', "127.0.0.5:7011"});
+        auto after = plan_newcomer_share(cluster_of(nodes), new_master_ids(plan));
+        REQUIRE(after);
+        CHECK(before->targets == after->targets);
+        CHECK(before->slots_moved == after->slots_moved);
+        // Before the plan names them, the new masters are unknown to the planner.
+        CHECK_FALSE(plan_newcomer_share(cluster, new_master_ids(plan)));
+    }
+
     TEST_CASE("joining is done when every view lists the new node and none is in handshake") {
         add_node_step step{sketch_id('n'), "127.0.0.4:7010", "127.0.0.4", true, "", "", ""};
         std::string without =

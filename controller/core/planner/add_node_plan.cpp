@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controller/core/parse/cluster_nodes.hpp"
+#include "controller/core/parse/endpoint.hpp"
 #include "controller/core/planner/heal_checks.hpp"
 #include "controller/core/planner/node_change_plan.hpp"
 
@@ -148,6 +149,30 @@ result<rebalance_plan> plan_newcomer_share(const topology& cluster,
     rebalance_policy policy;
     for (const auto& id : new_master_ids) policy.weights[id] = 1.0;
     return plan_rebalance(cluster, policy);
+}
+
+std::vector<std::string> new_master_ids(const add_node_plan& plan) {
+    std::vector<std::string> ids;
+    for (const auto& step : plan.steps) {
+        if (step.as_master) ids.push_back(step.id);
+    }
+    return ids;
+}
+
+topology with_new_masters(const topology& cluster, const add_node_plan& plan) {
+    auto joined = cluster;  // find() scans for what its id index does not hold
+    for (const auto& step : plan.steps) {
+        if (!step.as_master) continue;
+        cluster_node node;
+        node.id = step.id;
+        node.address = step.address;
+        if (auto where = parse_endpoint(step.address)) node.host = where->host;
+        node.role = node_role::master;
+        node.observed = true;
+        node.failure_domain = step.domain;
+        joined.nodes.push_back(std::move(node));
+    }
+    return joined;
 }
 
 std::string joined_pending(const std::vector<std::string>& views,

@@ -109,6 +109,13 @@ add_node_plan plan_add_nodes(const topology& cluster, const std::vector<newcomer
 result<rebalance_plan> plan_newcomer_share(const topology& cluster,
                                            const std::vector<std::string>& new_master_ids);
 
+// The plan's new masters (ids), in its order.
+std::vector<std::string> new_master_ids(const add_node_plan& plan);
+
+// The cluster as it would be once the plan's new masters joined, empty: what --dry-run plans
+// their share on (the run plans again once they have joined: the cluster may have moved).
+topology with_new_masters(const topology& cluster, const add_node_plan& plan);
+
 // Empty when every reachable view lists every new node and none is in handshake with it
 // (`views`: each reachable node's CLUSTER NODES), else what is still missing.
 std::string joined_pending(const std::vector<std::string>& views,
