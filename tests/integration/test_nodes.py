@@ -94,13 +94,13 @@ class NodesTest(WardenTestCase):
         return out, err
 
     def test_add_replicas_where_needed_and_two_masters_with_their_share(self):
-        c = self.cluster(masters=3, replicas=1, spares=7)
+        c = self.cluster(masters=3, replicas=1, spares=8)
         a, b, _ = c.masters()
         spares = c.spares()
         on_b_host = next(s for s in spares if s.host == b.host)
         elsewhere = next(s for s in spares if s.host not in (b.host, on_b_host.host))
         rest = [s for s in spares if s not in (on_b_host, elsewhere)]
-        with_keys, foreign, new_master, locked, named_spare = rest
+        with_keys, foreign, new_master, locked, named_spare, third = rest
         dead = c.replicas_of(b)[0]
         c.kill(dead)
         flagged_fail(c, dead)  # b is orphaned now
@@ -185,9 +185,12 @@ class NodesTest(WardenTestCase):
         c.redis(with_keys).flushall()
         # The dry run shows the share they would get, planned as if they had joined.
         before = shape(c)
-        share = self.warden(c, "add-node", new_master.address, with_keys.address, "--role",
-                            "master", "--rebalance", "--dry-run")
+        mixed = (new_master.address, with_keys.address, f"{third.address}=replica", "--role",
+                 "master", "--rebalance")
+        share = self.warden(c, "add-node", *mixed, "--dry-run")
         self.assertExit(share, 0)
+        self.assertIn(f"{third.address} joins as a replica of", share.out)
+        self.assertIn("(planned again once the new masters have their share)", share.out)
         self.assertIn("their share, planned as if they had joined", share.out)
         self.assertRegex(share.out, r"rebalance plan: 655[34] slot\(s\)")
         for n in (new_master, with_keys):
@@ -196,13 +199,20 @@ class NodesTest(WardenTestCase):
         self.assertEqual(shape(c), before, "--dry-run changed the cluster")
         writer = AckedWriter(c)
         time.sleep(0.5)
-        grow = self.warden(c, "add-node", new_master.address, with_keys.address, "--role",
-                           "master", "--rebalance", "--yes", limit=120)
+        # Two masters and a replica (NEW=replica): the masters join first and get their share,
+        # then the replica goes where it is needed most: under a new master, not yet covered.
+        grow = self.warden(c, "add-node", *mixed, "--yes", limit=120)
         self.assertExit(grow, 0)
+        new_ids = []
         for n in (new_master, with_keys):
             own_id = next(v["id"] for v in harness.parse_cluster_nodes(c.cluster_nodes(n))
                           if v["myself"])
             self.assertIn(slots_of(c, own_id), (3276, 3277), grow.describe())
+            new_ids.append(own_id)
+        role, master = role_of(c, third)
+        self.assertEqual(role, "replica", grow.describe())
+        self.assertIn(master, new_ids, grow.describe())
+        self.assertTrue(link_up(c, third))
         time.sleep(0.5)
         writer.stop_and_verify(self)
 
