@@ -173,9 +173,11 @@ result<void> give_share(const cluster_target& target, const add_node_plan& plan,
     return move_planned_slots(target, settled.report, *share, moving, hold);
 }
 
+// What a run stopped after the MEET leaves: members that are not yet what they are meant to be.
 constexpr const char* joined_left =
-    "the new node(s) joined as masters without slots; `redis-warden heal` places spare "
-    "masters as replicas, `rebalance --use-empty-masters` gives them slots";
+    "every new node joined; those not yet placed or given slots are masters without slots: "
+    "`redis-warden heal` turns an empty master into a replica where one is needed, "
+    "`rebalance --use-empty-masters` gives them slots";
 
 // --rebalance --dry-run: the share planned as if the new masters had joined, with the keys
 // each move would carry (the run plans again after the join).
