@@ -216,6 +216,18 @@ class NodesTest(WardenTestCase):
         time.sleep(0.5)
         writer.stop_and_verify(self)
 
+    def test_roles_per_node_usage_errors(self):
+        # Usage is checked before any connection: no cluster needed.
+        for args, wanted in (
+                (("127.0.0.1:1=boss",), "the role after = is master or replica"),
+                (("127.0.0.1:1", "--rebalance"), "--rebalance goes with new masters"),
+                (("127.0.0.1:1=master", "--master", "abcd"), "--master goes with new replicas"),
+                (("127.0.0.1:1", "127.0.0.1:1=master"), "127.0.0.1:1 is named twice")):
+            run = run_warden("add-node", *args, "--seed", "127.0.0.1:1", "--dry-run", limit=30)
+            self.assertNoCrash(run)
+            self.assertExit(run, 2)
+            self.assertIn(wanted, run.err, args)
+
     def test_remove_drained_master_dead_replicas_and_failed_nodes(self):
         c = self.cluster(masters=4, replicas=1)
         a, b, _, d = c.masters()
