@@ -127,7 +127,8 @@ result<void> move_planned_slots(const cluster_target& target, const check_report
                 progress.slots_done.load(), progress.keys_moved.load(), seconds,
                 seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
     if (!moved) return moved;
-    if (auto lost = hold_lost(hold)) {
+    // All moved: the next step's check tells the caller, not a stop here.
+    if (auto lost = progress.slots_done < plan.slots_moved ? hold_lost(hold) : std::nullopt) {
         return error{fmt::format("stopped after {} of {} slot(s), the slots in flight finished: {}",
                                  progress.slots_done.load(), plan.slots_moved, *lost)};
     }

@@ -67,25 +67,31 @@ class NodesTest(WardenTestCase):
         self.assertNoCrash(run)
         return run
 
-    def configured(self, c: Cluster) -> tuple[str, str]:
+    def configured(self, c: Cluster, seed: str = "") -> tuple[str, str]:
         """A config naming the cluster (state_dir in a temporary folder), and where the
         maintenance marker goes."""
         state = tempfile.mkdtemp(prefix="warden-nodes-")
         self.addCleanup(shutil.rmtree, state, True)
         config = os.path.join(state, "config.yaml")
-        seed = next(n.address for n in c.members() if n.alive() and not n.stopped)
+        seed = seed or next(n.address for n in c.members() if n.alive() and not n.stopped)
         with open(config, "w") as f:
             f.write(f"state_dir: {state}\nclusters:\n  - name: main\n    seeds: [{seed}]\n")
         return config, os.path.join(state, "maintenance-main.json")
 
-    def stopped_by_maintenance_off(self, config: str, marker: str, *command: str):
-        """Runs the command with --config; once its marker is there (it waits two polls
-        before its first step), `maintenance off`: it must stop before acting."""
+    def stopped_by_maintenance_off(self, config: str, marker: str, *command: str,
+                                   meanwhile=None, off_after: float = 0.0):
+        """Runs the command with --config; once its marker is there (it waits two polls,
+        2 s, before its first step), `meanwhile()`, then `maintenance off` `off_after`
+        seconds after the marker appeared: it must stop (at once: before acting)."""
         run = subprocess.Popen([WARDEN_BIN, *command, "--config", config, "--yes"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.addCleanup(lambda: run.poll() is None and run.kill())
         wait_until(lambda: os.path.exists(marker) or run.poll() is not None, 30,
                    "the operation's marker")
+        appeared = time.monotonic()
+        if meanwhile:
+            meanwhile()
+        time.sleep(max(0.0, appeared + off_after - time.monotonic()))
         off = run_warden("maintenance", "off", "--config", config, limit=30)
         self.assertExit(off, 0)
         out, err = run.communicate(timeout=90)
@@ -246,6 +252,24 @@ class NodesTest(WardenTestCase):
         time.sleep(0.5)
         self.assertEqual(shape(c), before, "--dry-run changed the cluster")
 
+        # `maintenance off` while the drain runs (the other masters paused for 4 s, so the
+        # first chunks wait on them): it stops once the chunks in flight are done, a's slots
+        # partly moved, nothing left open; the run below continues the drain.
+        config, marker = self.configured(c, b.address)
+        others = [m for m in c.masters() if m is not a]
+
+        def pause_targets():
+            for m in others:
+                c.redis(m).execute_command("CLIENT", "PAUSE", "4000", "ALL")
+
+        _, err = self.stopped_by_maintenance_off(config, marker, "remove-node", a.address,
+                                                 "--drain", meanwhile=pause_targets,
+                                                 off_after=2.8)
+        self.assertRegex(err, r"stopped after \d+ of 4096 slot\(s\)")
+        self.assertIn("rerun remove-node --drain to continue", err)
+        wait_until(lambda: 0 < slots_of(c, a.id) < 4096, 10, "a's slots partly moved")
+        self.assertNotEqual(listing(c, a.id), [], "a stopped drain removed the node")
+
         # A drained master leaves: its slots move, its replica is re-pointed, it is reset and
         # forgotten everywhere, while a client writes.
         writer = AckedWriter(c)
@@ -271,7 +295,6 @@ class NodesTest(WardenTestCase):
         gone = c.replicas_of(d)[0]
         c.kill(gone)
         flagged_fail(c, gone)
-        config, marker = self.configured(c)
         with open(marker, "w") as f:
             json.dump({"operation": "restart", "reason": "by the test",
                        "holder": f"{socket.gethostname()}:{os.getpid()}",
