@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include "controller/cli/cluster_readiness.hpp"
@@ -27,6 +28,33 @@ constexpr milliseconds join_bound{30000};
 
 int fail(int code, const std::string& message) {
     return cli::fail("add-node", code, message);
+}
+
+// NEW... as given: each HOST:PORT, or HOST:PORT=master|replica for its own role.
+struct new_nodes {
+    std::vector<std::string> addresses;
+    std::map<std::string, bool> roles;  // address -> as master, where the NEW says
+    bool any_master = false;
+    bool any_replica = false;
+};
+
+result<new_nodes> new_nodes_of(const add_node_options& options) {
+    new_nodes named;
+    for (const auto& text : options.new_nodes) {
+        auto equals = text.find('=');
+        auto address = text.substr(0, equals);
+        auto role = equals == std::string::npos ? options.role : text.substr(equals + 1);
+        if (role != "master" && role != "replica") {
+            return error{fmt::format("{}: the role after = is master or replica", text),
+                         error_kind::usage};
+        }
+        if (std::count(named.addresses.begin(), named.addresses.end(), address) > 0)
+            return error{fmt::format("{} is named twice", address), error_kind::usage};
+        named.addresses.push_back(address);
+        if (equals != std::string::npos) named.roles[address] = role == "master";
+        (role == "master" ? named.any_master : named.any_replica) = true;
+    }
+    return named;
 }
 
 // What a new node says about itself, read with the cluster's credentials.
@@ -132,28 +160,50 @@ result<void> meet_all(const cluster_target& target, const topology& cluster,
 }
 
 // --rebalance: the new masters' share, through rebalance's engine.
-result<void> give_share(const cluster_target& target, const add_node_plan& plan) {
+result<void> give_share(const cluster_target& target, const add_node_plan& plan,
+                        daemon::maintenance_hold* hold) {
     auto settled = wait_settled(target, settle_bound);
     if (!settled.problem.empty()) return error{"cluster not settled: " + settled.problem};
-    std::vector<std::string> ids;
-    for (const auto& step : plan.steps) ids.push_back(step.id);
-    auto share = plan_newcomer_share(settled.report.cluster_topology, ids);
+    auto share = plan_newcomer_share(settled.report.cluster_topology, new_master_ids(plan));
     if (!share) return share.failure();
     rebalance_options moving;
     if (auto surveyed = survey_plan(target, *share, moving); !surveyed) return surveyed;
     std::fputs(describe_rebalance(*share, settled.report.cluster_topology).c_str(), stdout);
     std::fflush(stdout);
-    return move_planned_slots(target, settled.report, *share, moving);
+    return move_planned_slots(target, settled.report, *share, moving, hold);
 }
 
-result<void> carry_out(const cluster_target& target, const topology& cluster,
-                       const add_node_plan& plan) {
-    auto acting = executor::heal_target_for(target.request, target.policy, target.heal);
-    acting.request.timeout = acting_timeout(target.request.timeout);
-    if (auto met = meet_all(target, cluster, plan, acting); !met) return met;
-    std::printf("  joined: every node knows the new node(s)\n");
-    for (const auto& step : plan.steps) {
+// What a run stopped after the MEET leaves: members that are not yet what they are meant to be.
+constexpr const char* joined_left =
+    "every new node joined; those not yet placed or given slots are masters without slots: "
+    "`redis-warden heal` turns an empty master into a replica where one is needed, "
+    "`rebalance --use-empty-masters` gives them slots";
+
+// --rebalance --dry-run: the share planned as if the new masters had joined, with the keys
+// each move would carry (the run plans again after the join).
+void print_share_before_join(const cluster_target& target, const topology& cluster,
+                             const add_node_plan& plan) {
+    auto future = with_new_masters(cluster, plan);
+    auto share = plan_newcomer_share(future, new_master_ids(plan));
+    if (!share) {
+        std::printf("  their share: %s\n", share.failure().message.c_str());
+        return;
+    }
+    if (auto surveyed = survey_plan(target, *share, {}); !surveyed) {
+        std::printf("  (keys not counted: %s)\n", surveyed.failure().message.c_str());
+    }
+    std::printf("their share, planned as if they had joined (planned again once they have):\n%s",
+                describe_rebalance(*share, future).c_str());
+}
+
+// CLUSTER REPLICATE on each new replica, then its link verified up.
+result<void> place(const std::vector<add_node_step>& steps, const executor::heal_target& acting,
+                   daemon::maintenance_hold* hold) {
+    for (const auto& step : steps) {
         if (step.as_master) continue;
+        if (auto held = still_held(hold, "CLUSTER REPLICATE on " + step.address, joined_left);
+            !held)
+            return held;
         auto started = clock::now();
         std::printf("  CLUSTER REPLICATE %s sent to %s\n", step.master_id.c_str(),
                     step.address.c_str());
@@ -167,11 +217,50 @@ result<void> carry_out(const cluster_target& target, const topology& cluster,
                     step.master_address.c_str(),
                     std::chrono::duration<double>(clock::now() - started).count());
     }
-    if (plan.rebalance) return give_share(target, plan);
     return {};
 }
 
-int add_nodes(const cluster_target& target, const add_node_options& options) {
+// The new replicas' masters, planned again now that the new masters serve their share.
+result<std::vector<add_node_step>> replanned(const cluster_target& target,
+                                             const add_node_plan& plan) {
+    auto settled = wait_settled(target, settle_bound);
+    if (!settled.problem.empty())
+        return error{"cluster not settled after the slot moves: " + settled.problem};
+    auto steps = replan_replicas(settled.report.cluster_topology, plan,
+                                 {target.heal.min_replicas_per_master});
+    for (const auto& step : plan.steps) {
+        bool placed = step.as_master || std::any_of(steps.begin(), steps.end(),
+                                                    [&](const auto& s) { return s.id == step.id; });
+        if (!placed) return error{fmt::format("no master can take {} as a replica", step.address)};
+    }
+    std::printf("  the new replicas' masters, planned again:\n");
+    for (const auto& step : steps) {
+        std::printf("    %s replicates %s: %s\n", step.address.c_str(), step.master_address.c_str(),
+                    step.reason.c_str());
+    }
+    return steps;
+}
+
+// Masters first: all join, the new masters get their share (--rebalance), then the replicas
+// are placed (planned again after the share when the plan says so).
+result<void> carry_out(const cluster_target& target, const topology& cluster,
+                       const add_node_plan& plan, daemon::maintenance_hold* hold) {
+    auto acting = executor::heal_target_for(target.request, target.policy, target.heal);
+    acting.request.timeout = acting_timeout(target.request.timeout);
+    if (auto held = still_held(hold, "the CLUSTER MEET", "nothing done"); !held) return held;
+    if (auto met = meet_all(target, cluster, plan, acting); !met) return met;
+    std::printf("  joined: every node knows the new node(s)\n");
+    if (!plan.rebalance) return place(plan.steps, acting, hold);
+    if (auto held = still_held(hold, "the slot moves", joined_left); !held) return held;
+    if (auto shared = give_share(target, plan, hold); !shared) return shared;
+    if (!plan.replicas_after_share) return place(plan.steps, acting, hold);
+    auto steps = replanned(target, plan);
+    if (!steps) return steps.failure();
+    return place(*steps, acting, hold);
+}
+
+int add_nodes(const cluster_target& target, const add_node_options& options,
+              const new_nodes& named) {
     auto settled = wait_settled(target, settle_bound);
     if (!settled.problem.empty()) {
         return fail(exit_failure,
@@ -186,10 +275,7 @@ int add_nodes(const cluster_target& target, const add_node_options& options) {
     if (!master) return fail(exit_usage, master.failure().message);
     std::vector<newcomer> joining;
     std::vector<node_refusal> refusals;
-    for (const auto& address : options.new_nodes) {
-        if (std::count(options.new_nodes.begin(), options.new_nodes.end(), address) > 1) {
-            return fail(exit_usage, fmt::format("{} is named twice", address));
-        }
+    for (const auto& address : named.addresses) {
         auto judged =
             judge_newcomer(read_newcomer(address, target), cluster, target.policy.topology.domains);
         if (auto* fit = std::get_if<newcomer>(&judged)) {
@@ -198,7 +284,7 @@ int add_nodes(const cluster_target& target, const add_node_options& options) {
             refusals.push_back(std::get<node_refusal>(judged));
         }
     }
-    join_options core{options.role == "master", *master, options.rebalance};
+    join_options core{options.role == "master", named.roles, *master, options.rebalance};
     auto plan = plan_add_nodes(cluster, joining, core, {target.heal.min_replicas_per_master},
                                cluster_version(cluster, target));
     refusals.insert(refusals.end(), plan.refusals.begin(), plan.refusals.end());
@@ -210,14 +296,17 @@ int add_nodes(const cluster_target& target, const add_node_options& options) {
     }
     std::printf("%s: %zu node(s) to add:\n%s", target.name.c_str(), plan.steps.size(),
                 describe_add_plan(plan).c_str());
-    if (options.dry_run) return exit_ok;
+    if (options.dry_run) {
+        if (plan.rebalance) print_share_before_join(target, cluster, plan);
+        return exit_ok;
+    }
     auto answer = confirm(options.yes, fmt::format("Add {} node(s)?", plan.steps.size()));
     if (answer != confirmation::go) return not_confirmed("add-node", answer, "adding nodes");
     auto hold =
         hold_maintenance(target, "add-node", fmt::format("adding {} node(s)", plan.steps.size()));
     if (!hold)
         return fail(exit_failure, fmt::format("{}: {}", target.name, hold.failure().message));
-    if (auto done = carry_out(target, cluster, plan); !done) {
+    if (auto done = carry_out(target, cluster, plan, hold->get()); !done) {
         return fail(exit_failure, fmt::format("{}: {}", target.name, done.failure().message));
     }
     std::printf("success: %zu node(s) added\n", plan.steps.size());
@@ -231,10 +320,13 @@ void add_add_node_command(CLI::App& app, add_node_options& options) {
         "add-node",
         "new nodes join the cluster as replicas (where the heal planner says) or "
         "masters");
-    command->add_option("NEW", options.new_nodes, "the new nodes, host:port")->required();
+    command
+        ->add_option("NEW", options.new_nodes,
+                     "the new nodes, host:port; host:port=master|replica overrides --role")
+        ->required();
     options.connection.add_to(*command, false);
     options.add_to(*command, "with --config, the cluster to add to");
-    command->add_option("--role", options.role, "replica (default) or master")
+    command->add_option("--role", options.role, "replica (default) or master, for every NEW")
         ->check(CLI::IsMember({"replica", "master"}));
     command->add_option("--master", options.master,
                         "replicas: the master to replicate (node id, id prefix or address)");
@@ -247,18 +339,20 @@ int run_add_node(const add_node_options& options) {
     if (auto usable = options.check_usage(); !usable) {
         return fail(exit_usage, usable.failure().message);
     }
-    if (options.master && options.role == "master") {
-        return fail(exit_usage, "--master goes with --role replica");
+    auto named = new_nodes_of(options);
+    if (!named) return fail(exit_usage, named.failure().message);
+    if (options.master && !named->any_replica) {
+        return fail(exit_usage, "--master goes with new replicas (--role replica or NEW=replica)");
     }
-    if (options.rebalance && options.role != "master") {
-        return fail(exit_usage, "--rebalance goes with --role master");
+    if (options.rebalance && !named->any_master) {
+        return fail(exit_usage, "--rebalance goes with new masters (--role master or NEW=master)");
     }
     auto targets = resolve_targets(options);
     if (!targets) return fail(exit_usage, targets.failure().message);
     if (targets->size() > 1) {
         return fail(exit_usage, "new nodes join one cluster: add --cluster-name");
     }
-    return add_nodes(targets->front(), options);
+    return add_nodes(targets->front(), options, *named);
 }
 
 }  // namespace warden::cli

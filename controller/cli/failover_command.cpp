@@ -66,12 +66,10 @@ int failover_cluster(const cluster_target& target, const failover_options& optio
     const auto bound = std::chrono::milliseconds(options.step_timeout_ms);
     for (std::size_t i = 0; i < plan->steps.size(); ++i) {
         const auto& step = plan->steps[i];
-        if (*hold) {
-            if (auto lost = (*hold)->lost()) {
-                return fail(exit_failure,
-                            fmt::format("stopped before {} ({} of {} done): {}",
-                                        step.master_address, i, plan->steps.size(), *lost));
-            }
+        if (auto held = still_held(hold->get(), step.master_address,
+                                   fmt::format("{} of {} done", i, plan->steps.size()));
+            !held) {
+            return fail(exit_failure, held.failure().message);
         }
         if (i > 0) {
             if (auto still_fit = fit_cluster(target); !still_fit) {

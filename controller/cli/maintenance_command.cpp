@@ -136,4 +136,16 @@ result<std::unique_ptr<daemon::maintenance_hold>> hold_maintenance(const cluster
     return hold;
 }
 
+std::optional<std::string> hold_lost(daemon::maintenance_hold* hold) {
+    if (hold == nullptr) return std::nullopt;
+    return hold->verify();
+}
+
+result<void> still_held(daemon::maintenance_hold* hold, const std::string& step,
+                        const std::string& left) {
+    if (auto lost = hold_lost(hold))
+        return error{fmt::format("stopped before {} ({}): {}", step, left, *lost)};
+    return {};
+}
+
 }  // namespace warden::cli

@@ -34,4 +34,13 @@ result<std::unique_ptr<daemon::maintenance_hold>> hold_maintenance(const cluster
                                                                    const std::string& what,
                                                                    const std::string& reason);
 
+// Asked before each step of a planned operation (and per slot while slots move): why the
+// operation must stop now, if it must: the marker it holds was removed (`maintenance off`)
+// or its etcd lease ended. Never with no hold (--seed).
+std::optional<std::string> hold_lost(daemon::maintenance_hold* hold);
+// hold_lost as the error the operation stops with: "stopped before <step> (<left>): <why>",
+// `left` saying what is done and the state the cluster is in.
+result<void> still_held(daemon::maintenance_hold* hold, const std::string& step,
+                        const std::string& left);
+
 }  // namespace warden::cli

@@ -85,8 +85,8 @@ void report_progress(const executor::mover_progress& progress, int total, double
 }
 
 int execute(const cluster_target& target, const check_report& report, const rebalance_plan& plan,
-            const rebalance_options& options) {
-    if (auto moved = move_planned_slots(target, report, plan, options); !moved) {
+            const rebalance_options& options, daemon::maintenance_hold* hold) {
+    if (auto moved = move_planned_slots(target, report, plan, options, hold); !moved) {
         return fail(exit_code_for(moved.failure(), command_family::acting),
                     moved.failure().message);
     }
@@ -101,7 +101,8 @@ result<void> survey_plan(const cluster_target& target, rebalance_plan& plan,
 }
 
 result<void> move_planned_slots(const cluster_target& target, const check_report& report,
-                                const rebalance_plan& plan, const rebalance_options& options) {
+                                const rebalance_plan& plan, const rebalance_options& options,
+                                daemon::maintenance_hold* hold) {
     auto settings = mover_settings_of(target, options, plan.moves.size());
     executor::mover_progress progress;
     catch_interruptions(false);
@@ -112,7 +113,7 @@ result<void> move_planned_slots(const cluster_target& target, const check_report
         [&] {
             moved = executor::run_moves(
                 plan, executor::masters_of(report.cluster_topology), settings, progress,
-                [] { return interruption_requested(); },
+                [&] { return interruption_requested() || hold_lost(hold).has_value(); },
                 [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
         },
         std::chrono::milliseconds(tty ? 200 : 50),
@@ -126,6 +127,11 @@ result<void> move_planned_slots(const cluster_target& target, const check_report
                 progress.slots_done.load(), progress.keys_moved.load(), seconds,
                 seconds > 0 ? static_cast<double>(progress.keys_moved) / seconds : 0.0);
     if (!moved) return moved;
+    // All moved: the next step's check tells the caller, not a stop here.
+    if (auto lost = progress.slots_done < plan.slots_moved ? hold_lost(hold) : std::nullopt) {
+        return error{fmt::format("stopped after {} of {} slot(s), the slots in flight finished: {}",
+                                 progress.slots_done.load(), plan.slots_moved, *lost)};
+    }
     if (interruption_requested()) {
         return error{"interrupted: the slots in flight were finished; rerun to continue"};
     }
@@ -185,7 +191,7 @@ int rebalance_cluster(const cluster_target& target, const rebalance_options& opt
         hold_maintenance(target, "rebalance", fmt::format("moving {} slot(s)", plan->slots_moved));
     if (!hold)
         return fail(exit_failure, fmt::format("{}: {}", target.name, hold.failure().message));
-    return execute(target, settled.report, *plan, options);
+    return execute(target, settled.report, *plan, options, hold->get());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "controller/cli/acting_command.hpp"
 #include "controller/core/planner/rebalance_plan.hpp"
+#include "controller/daemon/maintenance_store.hpp"
 
 namespace warden::cli {
 
@@ -37,9 +38,10 @@ void add_rebalance_command(CLI::App& app, rebalance_options& options);
 result<void> survey_plan(const cluster_target& target, rebalance_plan& plan,
                          const rebalance_options& options);
 // Runs the moves with the progress line on stderr and the "moved ..." summary on stdout;
-// the error says what stopped it (Ctrl-C finishes the slots in flight).
+// the error says what stopped it (Ctrl-C, or `hold` lost: the slots in flight are finished).
 result<void> move_planned_slots(const cluster_target& target, const check_report& report,
-                                const rebalance_plan& plan, const rebalance_options& options);
+                                const rebalance_plan& plan, const rebalance_options& options,
+                                daemon::maintenance_hold* hold);
 int run_rebalance(const rebalance_options& options);
 
 }  // namespace warden::cli

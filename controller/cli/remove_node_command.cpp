@@ -63,10 +63,16 @@ probes::poll_request staying_request(const cluster_target& target, const topolog
 // CLUSTER FORGET on every reachable node that still lists a leaving node, round after
 // round, until none does (or the bound, well inside the 60 s ban, passes).
 result<void> forget_everywhere(const probes::poll_request& staying, const remove_node_plan& plan,
-                               const executor::heal_target& acting) {
+                               const executor::heal_target& acting,
+                               daemon::maintenance_hold* hold) {
     auto deadline = clock::now() + forget_bound;
     std::string pending;
-    while (true) {
+    for (int round = 1;; ++round) {
+        if (auto held = still_held(hold, fmt::format("CLUSTER FORGET round {}", round),
+                                   "nodes may still list the removed node(s): rerun remove-node to "
+                                   "forget them");
+            !held)
+            return held;
         pending.clear();
         for (const auto& probe : probes::poll_cluster(staying).nodes) {
             if (!probe.reachable) continue;
@@ -93,9 +99,15 @@ result<void> forget_everywhere(const probes::poll_request& staying, const remove
 }
 
 result<void> drain(const cluster_target& target, const check_report& report,
-                   const remove_node_plan& plan, const std::vector<std::string>& ids) {
+                   const remove_node_plan& plan, const std::vector<std::string>& ids,
+                   daemon::maintenance_hold* hold) {
     if (!plan.drain || plan.drain->moves.empty()) return {};
-    if (auto moved = move_planned_slots(target, report, *plan.drain, {}); !moved) return moved;
+    if (auto moved = move_planned_slots(target, report, *plan.drain, {}, hold); !moved) {
+        return error{moved.failure().message +
+                         "; every slot is served, the rest by the node(s) still to leave: "
+                         "rerun remove-node --drain to continue",
+                     moved.failure().kind};
+    }
     auto settled = wait_settled(target, settle_bound, ids);
     if (!settled.problem.empty())
         return error{"cluster not settled after the drain: " + settled.problem};
@@ -110,11 +122,19 @@ result<void> drain(const cluster_target& target, const check_report& report,
 }
 
 result<void> carry_out(const cluster_target& target, const check_report& report,
-                       const remove_node_plan& plan, const std::vector<std::string>& ids) {
+                       const remove_node_plan& plan, const std::vector<std::string>& ids,
+                       daemon::maintenance_hold* hold) {
     auto acting = executor::heal_target_for(target.request, target.policy, target.heal);
     acting.request.timeout = acting_timeout(target.request.timeout);
-    if (auto drained = drain(target, report, plan, ids); !drained) return drained;
+    if (auto held = still_held(hold, "the first step", "nothing done"); !held) return held;
+    if (auto drained = drain(target, report, plan, ids, hold); !drained) return drained;
+    const std::string members_left =
+        "the node(s) serve no slots now but are still members: rerun remove-node to finish";
     for (const auto& action : plan.repoints) {
+        if (auto held =
+                still_held(hold, "CLUSTER REPLICATE on " + action.node_address, members_left);
+            !held)
+            return held;
         std::printf("  CLUSTER REPLICATE %s sent to %s\n", action.master_id.c_str(),
                     action.node_address.c_str());
         std::fflush(stdout);
@@ -129,6 +149,9 @@ result<void> carry_out(const cluster_target& target, const check_report& report,
     auto staying = staying_request(target, report.cluster_topology, ids);
     for (const auto& node : plan.nodes) {
         if (node.down) continue;
+        if (auto held = still_held(hold, "CLUSTER RESET SOFT on " + node.address, members_left);
+            !held)
+            return held;
         std::printf("  CLUSTER RESET SOFT sent to %s\n", node.address.c_str());
         if (auto reset = executor::send_command(node.address, {"CLUSTER", "RESET", "SOFT"},
                                                 "CLUSTER RESET SOFT", acting);
@@ -138,7 +161,7 @@ result<void> carry_out(const cluster_target& target, const check_report& report,
     }
     std::printf("  CLUSTER FORGET on every other node, until none lists the removed node(s)\n");
     std::fflush(stdout);
-    return forget_everywhere(staying, plan, acting);
+    return forget_everywhere(staying, plan, acting, hold);
 }
 
 int remove_nodes(const cluster_target& target, const remove_node_options& options) {
@@ -188,7 +211,7 @@ int remove_nodes(const cluster_target& target, const remove_node_options& option
                                  fmt::format("removing {} node(s)", plan.nodes.size()));
     if (!hold)
         return fail(exit_failure, fmt::format("{}: {}", target.name, hold.failure().message));
-    if (auto done = carry_out(target, settled.report, plan, *ids); !done) {
+    if (auto done = carry_out(target, settled.report, plan, *ids, hold->get()); !done) {
         return fail(exit_failure, fmt::format("{}: {}", target.name, done.failure().message));
     }
     std::printf("success: %zu node(s) removed; no reachable node lists them\n", plan.nodes.size());

@@ -316,10 +316,8 @@ int restart_run::run() {
         if (interruption_requested()) {
             return fail(exit_failure, where(step.address) + ": interrupted");
         }
-        if (hold_) {
-            if (auto lost = hold_->lost())
-                return fail(exit_failure, where(step.address) + ": " + *lost);
-        }
+        if (auto lost = hold_lost(hold_.get()))
+            return fail(exit_failure, where(step.address) + ": " + *lost);
         if (auto restarted = restart_node(step); !restarted) {
             return fail(exit_failure,
                         fmt::format("{}: {}; every slot is still served (the node restarted "

@@ -22,6 +22,7 @@ using executor::unix_seconds_now;
 // the horizon, and a live one's never comes closer to lapsing than horizon - interval.
 constexpr double file_horizon_seconds = 60;
 constexpr auto file_refresh_interval = std::chrono::seconds(15);
+constexpr auto verify_interval = std::chrono::seconds(1);
 constexpr auto etcd_call_timeout = std::chrono::milliseconds(3000);
 
 std::string file_of(const maintenance_place& place) {
@@ -264,6 +265,18 @@ std::optional<std::string> maintenance_hold::lost() const {
     return lost_;
 }
 
+std::optional<std::string> maintenance_hold::verify() {
+    {
+        std::lock_guard lock(mutex_);
+        auto now = std::chrono::steady_clock::now();
+        if (lost_ || now - last_verified_ < verify_interval) return lost_;
+        last_verified_ = now;
+    }
+    std::lock_guard refreshing(refreshing_);
+    (void)refresh();
+    return lost();
+}
+
 void maintenance_hold::refresh_loop() {
     auto interval =
         place_.etcd ? std::chrono::duration_cast<std::chrono::milliseconds>(place_.etcd->ttl / 3)
@@ -273,7 +286,11 @@ void maintenance_hold::refresh_loop() {
         wake_.wait_for(lock, interval, [this] { return stop_; });
         if (stop_) break;
         lock.unlock();
-        bool kept = refresh();
+        bool kept = false;
+        {
+            std::lock_guard refreshing(refreshing_);
+            kept = refresh();
+        }
         lock.lock();
         if (!kept) break;
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,10 @@ class maintenance_hold {
     // Why the marker is no longer held (etcd unreachable past the TTL, `maintenance off`),
     // if it is not: the operation stops before its next step.
     std::optional<std::string> lost() const;
+    // lost(), after looking now (file: read back and pushed forward; etcd: a keep-alive)
+    // rather than at the next 15 s refresh, so a `maintenance off` stops the operation at
+    // its next step. Looks at most once a second: cheap enough to ask per slot moved.
+    std::optional<std::string> verify();
     const maintenance_marker& marker() const { return marker_; }
 
   private:
@@ -81,6 +86,8 @@ class maintenance_hold {
     std::condition_variable wake_;
     bool stop_ = false;
     std::optional<std::string> lost_;
+    std::chrono::steady_clock::time_point last_verified_{};
+    std::mutex refreshing_;  // one refresh() at a time: the thread's or verify()'s
     std::thread refresher_;
 };
 

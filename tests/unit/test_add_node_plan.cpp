@@ -154,6 +154,76 @@ TEST_SUITE("add-node plan") {
         CHECK(share->moves.size() == 3);
     }
 
+    TEST_CASE("a dry run plans the new masters' share as if they had joined, empty") {
+        auto nodes = orphaned_b();
+        auto cluster = cluster_of(nodes);
+        join_options masters;
+        masters.as_master = true;
+        masters.rebalance = true;
+        auto plan = plan_add_nodes(cluster,
+                                   {accepted(fresh('n', "127.0.0.4:7010"), cluster),
+                                    accepted(fresh('o', "127.0.0.5:7011"), cluster)},
+                                   masters, {}, std::nullopt);
+        REQUIRE(new_master_ids(plan) == std::vector{sketch_id('n'), sketch_id('o')});
+        auto future = with_new_masters(cluster, plan);
+        REQUIRE(future.find(sketch_id('o')) != nullptr);
+        CHECK(future.find(sketch_id('o'))->host == "127.0.0.5");
+        auto before = plan_newcomer_share(future, new_master_ids(plan));
+        REQUIRE(before);
+        CHECK(before->targets.at(sketch_id('n')) + before->targets.at(sketch_id('o')) == 6553);
+        CHECK(before->slots_moved == 6553);
+
+        // The same share as planned once they joined.
+        nodes.push_back({'n', "127.0.0.4:7010"});
+        nodes.push_back({'o', "127.0.0.5:7011"});
+        auto after = plan_newcomer_share(cluster_of(nodes), new_master_ids(plan));
+        REQUIRE(after);
+        CHECK(before->targets == after->targets);
+        CHECK(before->slots_moved == after->slots_moved);
+        // Before the plan names them, the new masters are unknown to the planner.
+        CHECK_FALSE(plan_newcomer_share(cluster, new_master_ids(plan)));
+    }
+
+    TEST_CASE("NEW=master joins first; the replicas are placed again once it serves its share") {
+        auto cluster = cluster_of(orphaned_b());
+        join_options mixed;  // --role replica --rebalance, 127.0.0.4:7010=master
+        mixed.roles["127.0.0.4:7010"] = true;
+        mixed.rebalance = true;
+        auto plan = plan_add_nodes(cluster,
+                                   {accepted(fresh('o', "127.0.0.5:7011"), cluster),
+                                    accepted(fresh('n', "127.0.0.4:7010"), cluster)},
+                                   mixed, {}, std::nullopt);
+        REQUIRE(plan.steps.size() == 2);
+        CHECK(plan.steps[0].id == sketch_id('n'));
+        CHECK(plan.steps[0].as_master);
+        CHECK_FALSE(plan.steps[1].as_master);
+        CHECK(plan.steps[1].master_address == "127.0.0.2:7001");  // for now: b is orphaned
+        CHECK(plan.rebalance);
+        CHECK(plan.replicas_after_share);
+        CHECK(describe_add_plan(plan).find("planned again once the new masters") !=
+              std::string::npos);
+
+        // After the share: b is covered meanwhile, n serves slots without a replica.
+        auto after = cluster_of({{'a', "127.0.0.1:7000", 0, "0-4095"},
+                                 {'b', "127.0.0.2:7001", 0, "4096-8191"},
+                                 {'c', "127.0.0.3:7002", 0, "8192-12287"},
+                                 {'n', "127.0.0.4:7010", 0, "12288-16383"},
+                                 {'d', "127.0.0.2:7003", 'a'},
+                                 {'e', "127.0.0.3:7004", 'b'},
+                                 {'f', "127.0.0.1:7005", 'c'},
+                                 {'o', "127.0.0.5:7011"}});
+        auto again = replan_replicas(after, plan, {});
+        REQUIRE(again.size() == 1);
+        CHECK(again[0].id == sketch_id('o'));
+        CHECK(again[0].master_id == sketch_id('n'));
+
+        // Without --rebalance the new master serves nothing: the replicas stay as planned.
+        mixed.rebalance = false;
+        CHECK_FALSE(plan_add_nodes(cluster, {accepted(fresh('n', "127.0.0.4:7010"), cluster)},
+                                   mixed, {}, std::nullopt)
+                        .replicas_after_share);
+    }
+
     TEST_CASE("joining is done when every view lists the new node and none is in handshake") {
         add_node_step step{sketch_id('n'), "127.0.0.4:7010", "127.0.0.4", true, "", "", ""};
         std::string without =

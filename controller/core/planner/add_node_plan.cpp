@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controller/core/parse/cluster_nodes.hpp"
+#include "controller/core/parse/endpoint.hpp"
 #include "controller/core/planner/heal_checks.hpp"
 #include "controller/core/planner/node_change_plan.hpp"
 
@@ -114,7 +115,6 @@ add_node_plan plan_add_nodes(const topology& cluster, const std::vector<newcomer
                              const join_options& options, const heal_policy& policy,
                              const std::optional<server_version>& cluster_version) {
     add_node_plan plan;
-    plan.rebalance = options.as_master && options.rebalance;
     for (const auto& each : joining) {
         if (cluster_version && each.version && each.version->major != cluster_version->major) {
             plan.warnings.push_back(fmt::format(
@@ -123,15 +123,21 @@ add_node_plan plan_add_nodes(const topology& cluster, const std::vector<newcomer
                 each.node.address, each.version->describe(), cluster_version->describe()));
         }
     }
-    if (options.as_master) {
-        for (const auto& each : joining) {
+    std::vector<newcomer> replicas;
+    for (const auto& each : joining) {
+        auto role = options.roles.find(each.node.address);
+        if (role != options.roles.end() ? role->second : options.as_master) {
             plan.steps.push_back(
                 {each.node.id, each.node.address, each.node.failure_domain, true, "", "", ""});
+        } else {
+            replicas.push_back(each);
         }
-        return plan;
     }
-    plan.steps = replica_steps(cluster, joining, options, policy);
-    for (const auto& each : joining) {
+    plan.rebalance = options.rebalance && !plan.steps.empty();
+    plan.replicas_after_share = plan.rebalance && !replicas.empty() && !options.master_id;
+    auto replica_plan = replica_steps(cluster, replicas, options, policy);
+    plan.steps.insert(plan.steps.end(), replica_plan.begin(), replica_plan.end());
+    for (const auto& each : replicas) {
         bool placed =
             std::any_of(plan.steps.begin(), plan.steps.end(),
                         [&](const add_node_step& step) { return step.id == each.node.id; });
@@ -148,6 +154,45 @@ result<rebalance_plan> plan_newcomer_share(const topology& cluster,
     rebalance_policy policy;
     for (const auto& id : new_master_ids) policy.weights[id] = 1.0;
     return plan_rebalance(cluster, policy);
+}
+
+std::vector<add_node_step> replan_replicas(const topology& cluster, const add_node_plan& plan,
+                                           const heal_policy& policy) {
+    std::vector<add_node_step> steps;
+    std::vector<spare_node> joiners;
+    for (const auto& step : plan.steps) {
+        if (!step.as_master)
+            joiners.push_back({step.address, step.id, step.domain, true, "", spare_defect::none});
+    }
+    for (const auto& action : place_replicas(cluster, policy, joiners)) {
+        steps.push_back({action.node_id, action.node_address, action.node_domain, false,
+                         action.master_id, action.master_address, action.reason});
+    }
+    return steps;
+}
+
+std::vector<std::string> new_master_ids(const add_node_plan& plan) {
+    std::vector<std::string> ids;
+    for (const auto& step : plan.steps) {
+        if (step.as_master) ids.push_back(step.id);
+    }
+    return ids;
+}
+
+topology with_new_masters(const topology& cluster, const add_node_plan& plan) {
+    auto joined = cluster;  // find() scans for what its id index does not hold
+    for (const auto& step : plan.steps) {
+        if (!step.as_master) continue;
+        cluster_node node;
+        node.id = step.id;
+        node.address = step.address;
+        if (auto where = parse_endpoint(step.address)) node.host = where->host;
+        node.role = node_role::master;
+        node.observed = true;
+        node.failure_domain = step.domain;
+        joined.nodes.push_back(std::move(node));
+    }
+    return joined;
 }
 
 std::string joined_pending(const std::vector<std::string>& views,
@@ -176,8 +221,11 @@ std::string describe_add_plan(const add_node_plan& plan) {
                                 plan.rebalance ? ", then gets its share of slots" : " (no slots)",
                                 step.domain);
         } else {
-            text += fmt::format("  {}. {} joins as a replica of {} [{}]: {}\n", i + 1, step.address,
-                                step.master_address, step.domain, step.reason);
+            text += fmt::format("  {}. {} joins as a replica of {} [{}]: {}{}\n", i + 1,
+                                step.address, step.master_address, step.domain, step.reason,
+                                plan.replicas_after_share
+                                    ? " (planned again once the new masters have their share)"
+                                    : "");
         }
     }
     for (const auto& warning : plan.warnings) text += "  warning: " + warning + "\n";

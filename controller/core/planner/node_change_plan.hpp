@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -77,7 +78,8 @@ std::variant<newcomer, node_refusal> judge_newcomer(const newcomer_reading& read
                                                     const failure_domain_policy& domains);
 
 struct join_options {
-    bool as_master = false;                // --role master
+    bool as_master = false;                // --role master: the default role
+    std::map<std::string, bool> roles;     // NEW=master|replica: address -> as master
     std::optional<std::string> master_id;  // --master, resolved
     bool rebalance = false;                // --rebalance: the new masters get their share
 };
@@ -98,6 +100,9 @@ struct add_node_plan {
     std::vector<std::string> warnings;   // another major version than the cluster's
     std::vector<node_refusal> refusals;  // new replicas no master can take
     bool rebalance = false;
+    // New masters get their share before the new replicas are placed, and the replicas'
+    // masters are planned again then (replan_replicas): a new master may need them most.
+    bool replicas_after_share = false;
 };
 
 // `cluster_version`: the cluster's (its first master's), when read.
@@ -105,9 +110,21 @@ add_node_plan plan_add_nodes(const topology& cluster, const std::vector<newcomer
                              const join_options& options, const heal_policy& policy,
                              const std::optional<server_version>& cluster_version);
 
+// The plan's replicas placed again by the heal planner's rules on `cluster` as it is now
+// (the new nodes joined, the new masters serving their share). Not for --master's.
+std::vector<add_node_step> replan_replicas(const topology& cluster, const add_node_plan& plan,
+                                           const heal_policy& policy);
+
 // With --rebalance: every master serving slots and the new masters share the slots evenly.
 result<rebalance_plan> plan_newcomer_share(const topology& cluster,
                                            const std::vector<std::string>& new_master_ids);
+
+// The plan's new masters (ids), in its order.
+std::vector<std::string> new_master_ids(const add_node_plan& plan);
+
+// The cluster as it would be once the plan's new masters joined, empty: what --dry-run plans
+// their share on (the run plans again once they have joined: the cluster may have moved).
+topology with_new_masters(const topology& cluster, const add_node_plan& plan);
 
 // Empty when every reachable view lists every new node and none is in handshake with it
 // (`views`: each reachable node's CLUSTER NODES), else what is still missing.
