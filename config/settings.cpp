@@ -13,22 +13,40 @@
 
 #include <sys/stat.h>
 
+#include "config/notify_settings.hpp"
 #include "config/yaml_walk.hpp"
 #include "controller/core/audit/sha256.hpp"
 #include "controller/core/coordination/etcd_protocol.hpp"
 #include "controller/core/parse/endpoint.hpp"
 
 namespace warden::config {
-namespace {
 
-using detail::config_error;
-using detail::yaml_cursor;
+namespace detail {
 
 milliseconds duration_at(const yaml_cursor& at) {
     auto parsed = parse_duration(at.scalar());
     if (!parsed) throw at.fail(parsed.failure().message);
     return *parsed;
 }
+
+std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowed) {
+    auto text = at.scalar();
+    if (allowed.count(text) == 0) {
+        std::string options;
+        for (const auto& name : allowed) options += (options.empty() ? "" : ", ") + name;
+        throw at.fail(fmt::format("'{}' is not one of: {}", text, options));
+    }
+    return text;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::choice_at;
+using detail::config_error;
+using detail::duration_at;
+using detail::yaml_cursor;
 
 std::string endpoint_at(const yaml_cursor& at) {
     auto text = at.scalar();
@@ -41,16 +59,6 @@ std::vector<std::string> endpoints_at(const yaml_cursor& at) {
     std::vector<std::string> values;
     for (const auto& item : at.items()) values.push_back(endpoint_at(item));
     return values;
-}
-
-std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowed) {
-    auto text = at.scalar();
-    if (allowed.count(text) == 0) {
-        std::string options;
-        for (const auto& name : allowed) options += (options.empty() ? "" : ", ") + name;
-        throw at.fail(fmt::format("'{}' is not one of: {}", text, options));
-    }
-    return text;
 }
 
 heal_settings read_heal(const yaml_cursor& at) {
@@ -240,7 +248,7 @@ coordination_settings read_coordination(const yaml_cursor& at, const secret_read
 }
 
 settings read_settings(const yaml_cursor& root, const secret_reader& read_secret) {
-    root.expect_map({"listen", "state_dir", "log", "events", "clusters", "coordination"});
+    root.expect_map({"listen", "state_dir", "log", "events", "notify", "clusters", "coordination"});
     settings result;
     if (root.has("listen")) result.listen = endpoint_at(root.child("listen"));
     if (root.has("state_dir")) {
@@ -261,6 +269,7 @@ settings read_settings(const yaml_cursor& root, const secret_reader& read_secret
         events.expect_map({"keep"});
         if (events.has("keep")) result.events.keep = events.child("keep").integer(1, 1000000);
     }
+    if (root.has("notify")) result.notify = detail::read_notify(root.child("notify"));
     if (!root.has("clusters")) throw root.fail("missing 'clusters'");
     std::set<std::string> names;
     for (const auto& item : root.child("clusters").items()) {

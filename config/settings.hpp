@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/events/notify_policy.hpp"
 #include "controller/core/result.hpp"
 #include "controller/core/tls.hpp"
 #include "controller/core/topology/failure_domain.hpp"
@@ -86,11 +87,23 @@ struct events_settings {
     friend bool operator==(const events_settings&, const events_settings&) = default;
 };
 
+// One entry of `notify:` (issue 19): an exec hook, called as Sentinel calls its
+// notification-script. Each sink gets the events its filter takes.
+struct notify_sink_settings {
+    std::string name;             // the sink label of notifications_total; default "exec-<index>"
+    std::string program;          // `exec:` an executable file's path
+    event_filter filter;          // `events:` and `min_severity:`
+    milliseconds timeout{60000};  // the hook is killed after this, and retried
+    milliseconds retry_interval{30000};  // after exit 1 (or a kill), up to 10 runs in all
+    friend bool operator==(const notify_sink_settings&, const notify_sink_settings&) = default;
+};
+
 struct settings {
     std::string listen = "127.0.0.1:9736";
     std::string state_dir = default_state_dir();
     log_settings log;
     events_settings events;
+    std::vector<notify_sink_settings> notify;
     std::vector<cluster_settings> clusters;
     coordination_settings coordination;
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Events (issue 19) against a real 3x1 cluster with a client writing through it: a master
 SIGKILLed -> a `failover` event naming the old and the new master in GET /events, in the
-log and in the metrics; a restarted daemon does not announce that failover again."""
+log, in the metrics and delivered to an exec hook; a restarted daemon does not announce that
+failover again. Hooks that hang or fail do not delay polls and are counted."""
 
 from __future__ import annotations
 
@@ -82,7 +83,24 @@ class EventsTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="warden-events-")
         cls.state_dir = os.path.join(cls.tmp.name, "state")
         os.mkdir(cls.state_dir)
-        cls.config = (f"state_dir: {cls.state_dir}\nevents: {{keep: 50}}\n"
+        cls.record = os.path.join(cls.tmp.name, "record.out")
+        cls.hanging = os.path.join(cls.tmp.name, "hanging")
+        hooks = {
+            # Sentinel's convention: <event-type> <description>, the event in WARDEN_EVENT.
+            "record": f'printf "%s\\n%s\\n%s\\n" "$1" "$2" "$WARDEN_EVENT" >> {cls.record}',
+            "hang": f"touch {cls.hanging}; exec sleep 1000",
+            "fail": "exit 2",
+        }
+        notify = "notify:\n"
+        for name, body in hooks.items():
+            path = os.path.join(cls.tmp.name, f"{name}.sh")
+            with open(path, "w") as f:
+                f.write(f"#!/bin/sh\n{body}\n")
+            os.chmod(path, 0o755)
+            notify += f"  - {{exec: {path}, name: {name}"
+            notify += (", events: [failover]}\n" if name == "record" else
+                       ", min_severity: critical, timeout: 1s, retry_interval: 100ms}\n")
+        cls.config = (f"state_dir: {cls.state_dir}\nevents: {{keep: 50}}\n{notify}"
                       f"log: {{format: json}}\n"
                       f"clusters:\n  - name: main\n    seeds: [{', '.join(cls.cluster.seeds())}]\n"
                       f"    poll_interval: {POLL_MS}ms\n    timeout: 300ms\n")
@@ -110,8 +128,33 @@ class EventsTest(unittest.TestCase):
         wait_until(healthy, 15, f"daemon {name} healthy")
         return d
 
+    def poll_gaps(self, d: "daemon_helpers.Daemon", seconds: float) -> list[float]:
+        """Gaps between the daemon's successive poll timestamps over `seconds`."""
+        stamps = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            value = daemon_helpers.metric(d.metrics(), "redis_warden_last_poll_timestamp_seconds",
+                                          cluster="main")
+            if value and (not stamps or value[0] != stamps[-1]):
+                stamps.append(value[0])
+            time.sleep(0.05)
+        return [b - a for a, b in zip(stamps, stamps[1:])]
+
+    def notified(self, d: "daemon_helpers.Daemon", sink: str, outcome: str) -> float:
+        values = daemon_helpers.metric(d.metrics(), "redis_warden_notifications_total",
+                                       cluster="main", sink=sink, outcome=outcome)
+        return values[0] if values else 0.0
+
     def test_a_killed_master_is_one_failover_event_never_announced_again(self):
         first = self.start_daemon("first")
+        # The critical audit finding at start (auth_disabled) runs the hanging hook and the
+        # failing one; polls keep their interval meanwhile.
+        wait_until(lambda: os.path.exists(self.hanging), 10, "the hanging hook running")
+        gaps = self.poll_gaps(first, 3.0)
+        print(f"poll gaps while a hook hangs: max {max(gaps):.3f} s over {len(gaps)} polls")
+        self.assertGreater(len(gaps), 5)
+        self.assertLess(max(gaps), 2 * POLL_MS / 1000, gaps)
+        wait_until(lambda: self.notified(first, "fail", "failed") >= 1, 5, "fail hook counted")
         master = self.cluster.masters()[0]
         replica = self.cluster.replicas_of(master)[0]
         writer = Writer(replica)  # seeded by a node that stays up
@@ -145,7 +188,8 @@ class EventsTest(unittest.TestCase):
         epoch = event["details"]["config_epoch"]
 
         # The log has it, one JSON line; the metrics count it and promtool accepts them.
-        lines = [line for line in first.log_text().splitlines() if "event=failover" in line]
+        lines = [line for line in first.log_text().splitlines()
+                 if "cluster=main event=failover id=" in line]
         self.assertEqual(len(lines), 1, first.log_text()[-3000:])
         self.assertIn(master.address, json.loads(lines[0])["msg"])
         text = first.metrics()
@@ -168,6 +212,15 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(first.get("/events?since=soon")[0], 400)
         self.assertIn("node_failing", [e["type"] for e in everything])
 
+        # The exec hook got the failover: its arguments and the event in its environment.
+        wait_until(lambda: self.notified(first, "record", "sent") >= 1, 5, "record hook sent")
+        with open(self.record) as f:
+            kind, description, event_text = f.read().splitlines()[:3]
+        self.assertEqual(kind, "failover")
+        self.assertTrue(description.startswith("main failover (automatic): "), description)
+        self.assertIn(master.address, description)
+        self.assertEqual(json.loads(event_text), event)
+
         # The epoch is kept in state_dir; a restarted daemon announces nothing again, also
         # while the old master comes back (as a replica of the new one).
         with open(os.path.join(self.state_dir, "failovers-main.json")) as f:
@@ -181,7 +234,12 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(failovers(second), [])
         self.assertEqual(daemon_helpers.metric(second.metrics(), "redis_warden_failovers_total",
                                                cluster="main"), [0.0])
-        self.assertNotIn("event=failover", second.log_text())
+        self.assertNotIn("cluster=main event=failover id=", second.log_text())
+        with open(self.record) as f:
+            self.assertEqual(f.read().splitlines()[0::3], ["failover"], "announced once")
+        # The hanging hook: killed after its 1 s each time, 10 runs, then counted as failed.
+        wait_until(lambda: self.notified(second, "hang", "failed") >= 1, 20, "hang hook counted")
+        self.assertIn("killed after 1000 ms", second.log_text())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+#include "controller/daemon/notifier.hpp"
+
+#include <algorithm>
+
+#include "controller/daemon/exec_sink.hpp"
+
+namespace warden::daemon {
+
+notifier::notifier(status_board& board) : board_(board) {}
+
+notifier::~notifier() = default;
+
+void notifier::configure(const std::vector<config::notify_sink_settings>& sinks,
+                         notify_predicate may_notify) {
+    std::vector<std::shared_ptr<exec_sink>> next;
+    std::vector<std::string> names;
+    std::vector<std::shared_ptr<exec_sink>> old;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& wanted : sinks) {
+            auto kept = std::find_if(sinks_.begin(), sinks_.end(),
+                                     [&](const auto& sink) { return sink->settings() == wanted; });
+            next.push_back(kept != sinks_.end() ? *kept
+                                                : std::make_shared<exec_sink>(wanted, board_));
+            names.push_back(wanted.name);
+        }
+        old = std::exchange(sinks_, std::move(next));
+        may_notify_ = std::move(may_notify);
+    }
+    board_.declare_sinks(names);
+    old.clear();  // sinks no longer configured stop here, outside the lock
+}
+
+void notifier::submit(const event& item) {
+    std::vector<std::shared_ptr<exec_sink>> sinks;
+    notify_predicate may_notify;
+    {
+        std::lock_guard lock(mutex_);
+        if (sinks_.empty()) return;
+        sinks = sinks_;
+        may_notify = may_notify_;
+    }
+    if (may_notify && !may_notify(item.cluster)) return;
+    for (const auto& sink : sinks) {
+        if (sink->settings().filter.accepts(item)) sink->submit(item);
+    }
+}
+
+}  // namespace warden::daemon
