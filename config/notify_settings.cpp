@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "controller/core/parse/endpoint.hpp"
+
 namespace warden::config::detail {
 namespace {
 
@@ -47,12 +49,64 @@ event_filter filter_at(const yaml_cursor& at) {
     return filter;
 }
 
-notify_sink_settings read_sink(const yaml_cursor& at, std::size_t index) {
-    at.expect_map({"exec", "name", "events", "min_severity", "timeout", "retry_interval"});
-    if (!at.has("exec")) throw at.fail("needs 'exec: PROGRAM' (the one sink this build has)");
+// `headers:` as written, then `header_files:` whose values are secrets read from files.
+std::vector<std::pair<std::string, std::string>> headers_at(const yaml_cursor& at,
+                                                            const secret_reader& read_secret) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const char* key : {"headers", "header_files"}) {
+        if (!at.has(key)) continue;
+        auto section = at.child(key);
+        if (!section.node().IsMap()) throw section.fail("expected a mapping of Header-Name: value");
+        for (const auto& entry : section.node()) {
+            auto name = entry.first.as<std::string>();
+            auto value = section.child(name).scalar();
+            if (std::string_view(key) == "header_files") {
+                auto secret = read_secret(value);
+                if (!secret) throw section.child(name).fail(secret.failure().message);
+                value = std::move(*secret);
+            }
+            headers.emplace_back(std::move(name), std::move(value));
+        }
+    }
+    return headers;
+}
+
+void read_webhook(const yaml_cursor& at, const secret_reader& read_secret,
+                  notify_sink_settings& sink) {
+    sink.kind = sink_kind::webhook;
+    sink.url = at.child("webhook").scalar();
+    auto url = parse_http_url(sink.url);
+    if (!url) throw at.child("webhook").fail(url.failure().message);
+    if (at.has("format")) {
+        sink.format = choice_at(at.child("format"), {"warden", "alertmanager"}) == "alertmanager"
+                          ? webhook_format::alertmanager
+                          : webhook_format::warden;
+    }
+    sink.headers = headers_at(at, read_secret);
+    if (at.has("tls")) {
+        if (!url->tls) throw at.child("tls").fail("tls applies to an https:// webhook");
+        sink.tls = read_tls(at.child("tls"));
+    }
+    sink.timeout = std::chrono::seconds(10);
+}
+
+notify_sink_settings read_sink(const yaml_cursor& at, std::size_t index,
+                               const secret_reader& read_secret) {
+    at.expect_map({"exec", "webhook", "format", "headers", "header_files", "tls", "name", "events",
+                   "min_severity", "timeout", "retry_interval"});
+    if (at.has("exec") == at.has("webhook")) {
+        throw at.fail("needs one of 'exec: PROGRAM' or 'webhook: URL'");
+    }
     notify_sink_settings sink;
-    sink.program = program_at(at.child("exec"));
-    sink.name = fmt::format("exec-{}", index);
+    if (at.has("exec")) {
+        for (const char* key : {"format", "headers", "header_files", "tls"}) {
+            if (at.has(key)) throw at.child(key).fail("applies to a webhook, not to exec");
+        }
+        sink.program = program_at(at.child("exec"));
+    } else {
+        read_webhook(at, read_secret, sink);
+    }
+    sink.name = fmt::format("{}-{}", sink.kind == sink_kind::webhook ? "webhook" : "exec", index);
     if (at.has("name")) {
         sink.name = at.child("name").scalar();
         if (sink.name.empty()) throw at.child("name").fail("empty sink name");
@@ -65,12 +119,13 @@ notify_sink_settings read_sink(const yaml_cursor& at, std::size_t index) {
 
 }  // namespace
 
-std::vector<notify_sink_settings> read_notify(const yaml_cursor& at) {
+std::vector<notify_sink_settings> read_notify(const yaml_cursor& at,
+                                              const secret_reader& read_secret) {
     std::vector<notify_sink_settings> sinks;
     std::set<std::string> names;
     auto items = at.items();
     for (std::size_t i = 0; i < items.size(); ++i) {
-        auto sink = read_sink(items[i], i);
+        auto sink = read_sink(items[i], i, read_secret);
         if (!names.insert(sink.name).second) {
             throw items[i].fail(fmt::format("duplicate sink name '{}'", sink.name));
         }

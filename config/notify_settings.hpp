@@ -13,8 +13,11 @@ namespace warden::config::detail {
 
 milliseconds duration_at(const yaml_cursor& at);
 std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowed);
+// A TLS client profile: the same keys for a cluster, etcd and a webhook.
+tls_settings read_tls(const yaml_cursor& at, const std::set<std::string>& also_allowed = {});
 
 // Throws config_error naming the file, line and key.
-std::vector<notify_sink_settings> read_notify(const yaml_cursor& at);
+std::vector<notify_sink_settings> read_notify(const yaml_cursor& at,
+                                              const secret_reader& read_secret);
 
 }  // namespace warden::config::detail

@@ -286,7 +286,8 @@ class daemon_process {
         // Never hold exit for more than about a second (the unit's stop timeout is 5 s).
         auto deadline = std::chrono::steady_clock::now() + 700ms;
         bool reload_over = !reload_done_ || reload_done_->wait_until(deadline);
-        if (reload_over && monitors_.wait_finished(deadline)) {
+        bool sinks_over = notifier_.stop(deadline);
+        if (reload_over && sinks_over && monitors_.wait_finished(deadline)) {
             monitors_.clear();
             // Hand the lease over now rather than after its TTL, within what is left of 1 s.
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -308,7 +309,7 @@ class daemon_process {
         spdlog::warn(
             "exiting with work in flight ({}): an action cut short is re-planned by "
             "the next instance from what the cluster shows",
-            !reload_over ? "a reload" : "a heal action, an audit or an etcd call");
+            !reload_over ? "a reload" : "a heal action, an audit, an etcd call or a notification");
         spdlog::default_logger()->flush();
         std::_Exit(0);
     }

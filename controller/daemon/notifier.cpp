@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "controller/daemon/exec_sink.hpp"
+#include "controller/daemon/sink_queue.hpp"
+#include "controller/daemon/sink_senders.hpp"
 
 namespace warden::daemon {
 
@@ -12,16 +13,17 @@ notifier::~notifier() = default;
 
 void notifier::configure(const std::vector<config::notify_sink_settings>& sinks,
                          notify_predicate may_notify) {
-    std::vector<std::shared_ptr<exec_sink>> next;
+    std::vector<std::shared_ptr<sink_queue>> next;
     std::vector<std::string> names;
-    std::vector<std::shared_ptr<exec_sink>> old;
+    std::vector<std::shared_ptr<sink_queue>> old;
     {
         std::lock_guard lock(mutex_);
         for (const auto& wanted : sinks) {
             auto kept = std::find_if(sinks_.begin(), sinks_.end(),
                                      [&](const auto& sink) { return sink->settings() == wanted; });
-            next.push_back(kept != sinks_.end() ? *kept
-                                                : std::make_shared<exec_sink>(wanted, board_));
+            next.push_back(kept != sinks_.end()
+                               ? *kept
+                               : std::make_shared<sink_queue>(wanted, make_sender(wanted), board_));
             names.push_back(wanted.name);
         }
         old = std::exchange(sinks_, std::move(next));
@@ -31,8 +33,19 @@ void notifier::configure(const std::vector<config::notify_sink_settings>& sinks,
     old.clear();  // sinks no longer configured stop here, outside the lock
 }
 
+bool notifier::stop(std::chrono::steady_clock::time_point deadline) {
+    std::vector<std::shared_ptr<sink_queue>> sinks;
+    {
+        std::lock_guard lock(mutex_);
+        sinks = sinks_;
+    }
+    for (const auto& sink : sinks) sink->request_stop();
+    return std::all_of(sinks.begin(), sinks.end(),
+                       [deadline](const auto& sink) { return sink->wait_stopped(deadline); });
+}
+
 void notifier::submit(const event& item) {
-    std::vector<std::shared_ptr<exec_sink>> sinks;
+    std::vector<std::shared_ptr<sink_queue>> sinks;
     notify_predicate may_notify;
     {
         std::lock_guard lock(mutex_);

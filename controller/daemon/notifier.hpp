@@ -4,13 +4,15 @@
 // is notified by every instance). Sinks never block polling or healing: submit() only
 // queues, and each sink delivers on its own threads.
 //
-// exec: Sentinel's notification-script convention. PROGRAM <event-type> <description>, the
+// Kinds: exec (below) and webhook (sink_senders.hpp). exec: Sentinel's notification-script
+// convention. PROGRAM <event-type> <description>, the
 // event as JSON in WARDEN_EVENT; exit 0 sent, exit 1 (or killed: a signal, or the time
 // limit) retried every retry_interval up to 10 runs in all, exit >= 2 failed; at most 16
 // running at once per sink; a queue of at most 1000 deliveries (retries included), beyond
 // which events are dropped. Counted in notifications_total{cluster,sink,outcome}.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,7 +25,7 @@
 
 namespace warden::daemon {
 
-class exec_sink;
+class sink_queue;
 
 class notifier {
   public:
@@ -39,11 +41,14 @@ class notifier {
     void configure(const std::vector<config::notify_sink_settings>& sinks,
                    notify_predicate may_notify);
     void submit(const event& item);  // never blocks on a sink
+    // At shutdown: stops every sink (running exec hooks killed, a webhook POST ends at its
+    // timeout) and says whether all sink threads ended by `deadline`.
+    bool stop(std::chrono::steady_clock::time_point deadline);
 
   private:
     status_board& board_;
     std::mutex mutex_;
-    std::vector<std::shared_ptr<exec_sink>> sinks_;
+    std::vector<std::shared_ptr<sink_queue>> sinks_;
     notify_predicate may_notify_;
 };
 

@@ -30,11 +30,21 @@ TEST_CASE("an exec hook is called with the event type and a description, as Sent
 }
 
 TEST_CASE("exit 1, a signal or the time limit retry up to the limit; exit 2 or more drops") {
-    CHECK(judge_exec(0, false, 1, 10) == exec_verdict::sent);
-    CHECK(judge_exec(1, false, 1, 10) == exec_verdict::retry);
-    CHECK(judge_exec(1, false, 10, 10) == exec_verdict::failed);
-    CHECK(judge_exec(137, true, 3, 10) == exec_verdict::retry);
-    CHECK(judge_exec(143, false, 3, 10) == exec_verdict::retry);
-    CHECK(judge_exec(2, false, 1, 10) == exec_verdict::failed);
-    CHECK(judge_exec(127, false, 1, 10) == exec_verdict::failed);  // not found by the shell
+    CHECK(judge_exec(0, false, 1, 10) == delivery_verdict::sent);
+    CHECK(judge_exec(1, false, 1, 10) == delivery_verdict::retry);
+    CHECK(judge_exec(1, false, 10, 10) == delivery_verdict::failed);
+    CHECK(judge_exec(137, true, 3, 10) == delivery_verdict::retry);
+    CHECK(judge_exec(143, false, 3, 10) == delivery_verdict::retry);
+    CHECK(judge_exec(2, false, 1, 10) == delivery_verdict::failed);
+    CHECK(judge_exec(127, false, 1, 10) == delivery_verdict::failed);  // not found by the shell
+}
+
+TEST_CASE("a webhook's 2xx is sent; no answer, 5xx, 408 and 429 retry; other statuses fail") {
+    CHECK(judge_http(204, 1, 10) == delivery_verdict::sent);
+    CHECK(judge_http(std::nullopt, 1, 10) == delivery_verdict::retry);
+    CHECK(judge_http(503, 1, 10) == delivery_verdict::retry);
+    CHECK(judge_http(429, 1, 10) == delivery_verdict::retry);
+    CHECK(judge_http(503, 10, 10) == delivery_verdict::failed);
+    CHECK(judge_http(404, 1, 10) == delivery_verdict::failed);
+    CHECK(judge_http(401, 1, 10) == delivery_verdict::failed);
 }

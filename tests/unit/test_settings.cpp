@@ -113,11 +113,42 @@ TEST_CASE("notify: a sink's program must be executable and its filter must name 
     CHECK(failure_of("notify:\n  - {exec: /bin/true, min_severity: ok}\n" + minimal)
               .find("'ok' is not one of: critical, info, warning") != std::string::npos);
     CHECK(failure_of("notify:\n  - {webhook: http://x/}\n" + minimal)
-              .find("key 'notify[0].webhook': unknown key") != std::string::npos);
+              .find("key 'notify[0].webhook': 'http://x/': invalid address 'x': missing port") !=
+          std::string::npos);
+    CHECK(failure_of("notify:\n  - {name: a}\n" + minimal)
+              .find("needs one of 'exec: PROGRAM' or 'webhook: URL'") != std::string::npos);
+    CHECK(failure_of("notify:\n  - {exec: /bin/true, format: warden}\n" + minimal)
+              .find("key 'notify[0].format': applies to a webhook, not to exec") !=
+          std::string::npos);
+    CHECK(failure_of("notify:\n  - {webhook: 'http://x:80/', tls: {insecure: true}}\n" + minimal)
+              .find("tls applies to an https:// webhook") != std::string::npos);
     CHECK(failure_of("notify:\n  - {exec: /bin/true, name: a}\n  - {exec: /bin/true, name: "
                      "a}\n" +
                      minimal)
               .find("duplicate sink name 'a'") != std::string::npos);
+}
+
+TEST_CASE("notify: a webhook with its format, headers (secret ones from files) and TLS") {
+    auto parsed = parse(
+        "notify:\n  - webhook: https://hooks.example:8443/redis?x=1\n    format: alertmanager\n"
+        "    headers: {X-Team: redis}\n    header_files: {Authorization: /etc/hook.token}\n"
+        "    tls: {insecure: true}\n" +
+        minimal);
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    const auto& hook = parsed->notify.at(0);
+    CHECK(hook.kind == sink_kind::webhook);
+    CHECK(hook.name == "webhook-0");
+    CHECK(hook.url == "https://hooks.example:8443/redis?x=1");
+    CHECK(hook.format == webhook_format::alertmanager);
+    CHECK(hook.headers == std::vector<std::pair<std::string, std::string>>{
+                              {"X-Team", "redis"}, {"Authorization", "s3cret"}});
+    REQUIRE(hook.tls);
+    CHECK(hook.tls->insecure);
+    CHECK(hook.timeout == milliseconds(10000));
+    CHECK(failure_of("notify:\n  - webhook: http://h:80/\n    header_files: {X-Token: /missing}\n" +
+                     minimal)
+              .find("key 'notify[0].header_files.X-Token': cannot read password file "
+                    "'/missing'") != std::string::npos);
 }
 
 TEST_CASE("errors name the file, line, column and key") {

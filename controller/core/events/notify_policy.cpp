@@ -13,24 +13,31 @@ std::vector<std::string> exec_arguments(const event& item) {
     return {to_string(item.type), item.cluster + " " + item.message};
 }
 
-const char* to_string(exec_verdict verdict) {
+const char* to_string(delivery_verdict verdict) {
     switch (verdict) {
-        case exec_verdict::sent:
+        case delivery_verdict::sent:
             return "sent";
-        case exec_verdict::retry:
+        case delivery_verdict::retry:
             return "retry";
-        case exec_verdict::failed:
+        case delivery_verdict::failed:
             break;
     }
     return "failed";
 }
 
-exec_verdict judge_exec(int exit_code, bool timed_out, int attempt, int max_attempts) {
-    if (!timed_out && exit_code == 0) return exec_verdict::sent;
+delivery_verdict judge_exec(int exit_code, bool timed_out, int attempt, int max_attempts) {
+    if (!timed_out && exit_code == 0) return delivery_verdict::sent;
     // A shell reports death by signal N as 128 + N: that is Sentinel's "exit 1" case too.
     bool retryable = timed_out || exit_code == 1 || exit_code > 128;
-    if (retryable && attempt < max_attempts) return exec_verdict::retry;
-    return exec_verdict::failed;
+    if (retryable && attempt < max_attempts) return delivery_verdict::retry;
+    return delivery_verdict::failed;
+}
+
+delivery_verdict judge_http(std::optional<int> status, int attempt, int max_attempts) {
+    if (status && *status >= 200 && *status < 300) return delivery_verdict::sent;
+    bool retryable = !status || *status >= 500 || *status == 408 || *status == 429;
+    if (retryable && attempt < max_attempts) return delivery_verdict::retry;
+    return delivery_verdict::failed;
 }
 
 }  // namespace warden

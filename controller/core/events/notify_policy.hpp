@@ -3,6 +3,7 @@
 // means. The shell (controller/daemon/notifier) runs the programs and keeps the queues.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,12 @@ std::vector<std::string> exec_arguments(const event& item);
 // Sentinel's rules for notification-script: exit 0 delivered; exit 1, a signal or the time
 // limit (the hook is killed) retried later, up to `max_attempts` runs in all; exit 2 or
 // more is not retried.
-enum class exec_verdict { sent, retry, failed };
-const char* to_string(exec_verdict verdict);
-exec_verdict judge_exec(int exit_code, bool timed_out, int attempt, int max_attempts);
+enum class delivery_verdict { sent, retry, failed };
+const char* to_string(delivery_verdict verdict);
+delivery_verdict judge_exec(int exit_code, bool timed_out, int attempt, int max_attempts);
+
+// A webhook's answer (none: no answer at all, a connection or timeout failure): 2xx sent;
+// no answer, 5xx, 408 and 429 retried like exit 1; any other status failed.
+delivery_verdict judge_http(std::optional<int> status, int attempt, int max_attempts);
 
 }  // namespace warden

@@ -1,27 +1,37 @@
-#include "controller/daemon/exec_sink.hpp"
+#include "controller/daemon/sink_queue.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
-#include "controller/core/events/notify_policy.hpp"
-#include "controller/executor/shell_command.hpp"
-
 namespace warden::daemon {
 
-exec_sink::exec_sink(config::notify_sink_settings settings, status_board& board)
-    : settings_(std::move(settings)), board_(board) {
+sink_queue::sink_queue(config::notify_sink_settings settings, sink_sender send, status_board& board)
+    : settings_(std::move(settings)), send_(std::move(send)), board_(board) {
     for (std::size_t i = 0; i < max_running; ++i) {
-        workers_.emplace_back([this](std::stop_token stop) { work(stop); });
+        finished_.push_back(std::make_unique<probes::completion>());
+        workers_.emplace_back([this, done = finished_.back().get()](std::stop_token stop) {
+            probes::mark_on_exit finished(*done);
+            work(stop);
+        });
     }
 }
 
-exec_sink::~exec_sink() {
+void sink_queue::request_stop() {
     for (auto& worker : workers_) worker.request_stop();
-    workers_.clear();  // joins; a running hook is killed by its stop token
 }
 
-void exec_sink::submit(const event& item) {
+bool sink_queue::wait_stopped(std::chrono::steady_clock::time_point deadline) const {
+    return std::all_of(finished_.begin(), finished_.end(),
+                       [deadline](const auto& done) { return done->wait_until(deadline); });
+}
+
+sink_queue::~sink_queue() {
+    for (auto& worker : workers_) worker.request_stop();
+    workers_.clear();  // joins; a running attempt ends at its stop token
+}
+
+void sink_queue::submit(const event& item) {
     bool queued = false;
     {
         std::lock_guard lock(mutex_);
@@ -40,11 +50,11 @@ void exec_sink::submit(const event& item) {
                  item.cluster, settings_.name, to_string(item.type), item.id, queue_limit);
 }
 
-void exec_sink::work(std::stop_token stop) {
+void sink_queue::work(std::stop_token stop) {
     while (auto job = next_due(stop)) deliver(std::move(*job), stop);
 }
 
-std::optional<exec_sink::delivery> exec_sink::next_due(std::stop_token stop) {
+std::optional<sink_queue::delivery> sink_queue::next_due(std::stop_token stop) {
     std::unique_lock lock(mutex_);
     while (!stop.stop_requested()) {
         auto now = std::chrono::steady_clock::now();
@@ -63,32 +73,26 @@ std::optional<exec_sink::delivery> exec_sink::next_due(std::stop_token stop) {
     return std::nullopt;
 }
 
-void exec_sink::deliver(delivery job, std::stop_token stop) {
+void sink_queue::deliver(delivery job, std::stop_token stop) {
     const auto& item = job.item;
-    auto arguments = exec_arguments(item);
-    std::vector<std::string> argv = {settings_.program, arguments[0], arguments[1]};
-    auto json = event_json(item).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    auto ran = executor::run_program(argv, {{"WARDEN_EVENT", json}}, settings_.timeout, stop);
-    if (ran && ran->stopped) return;  // shutting down or reconfigured: not an outcome
-    auto verdict = ran ? judge_exec(ran->exit_code, ran->timed_out, job.attempt, max_attempts)
-                       : exec_verdict::failed;
-    auto what = !ran             ? ran.failure().message
-                : ran->timed_out ? fmt::format("killed after {} ms", settings_.timeout.count())
-                                 : fmt::format("exit {}", ran->exit_code);
-    if (verdict == exec_verdict::sent) {
+    auto attempt = send_(item, job.attempt, stop);
+    if (attempt.stopped) return;  // shutting down or reconfigured: not an outcome
+    auto verdict = attempt.verdict;
+    const auto& what = attempt.what;
+    if (verdict == delivery_verdict::sent) {
         board_.count_notification(item.cluster, settings_.name, "sent");
         spdlog::debug("cluster={} notify={} event={} id={} sent", item.cluster, settings_.name,
                       to_string(item.type), item.id);
         return;
     }
-    if (verdict == exec_verdict::failed) {
+    if (verdict == delivery_verdict::failed) {
         board_.count_notification(item.cluster, settings_.name, "failed");
-        spdlog::warn("cluster={} notify={} event={} id={} failed ({}, run {} of at most {})",
+        spdlog::warn("cluster={} notify={} event={} id={} failed ({}, attempt {} of at most {})",
                      item.cluster, settings_.name, to_string(item.type), item.id, what, job.attempt,
                      max_attempts);
         return;
     }
-    spdlog::warn("cluster={} notify={} event={} id={} {}: run {} of {}, again in {} ms",
+    spdlog::warn("cluster={} notify={} event={} id={} {}: attempt {} of {}, again in {} ms",
                  item.cluster, settings_.name, to_string(item.type), item.id, what, job.attempt,
                  max_attempts, settings_.retry_interval.count());
     ++job.attempt;
