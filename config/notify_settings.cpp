@@ -90,23 +90,61 @@ void read_webhook(const yaml_cursor& at, const secret_reader& read_secret,
     sink.timeout = std::chrono::seconds(10);
 }
 
+// Alertmanager gets findings (raised and cleared) whatever their severity: a filter would
+// leave alerts it could never resolve.
+void read_alertmanager(const yaml_cursor& at, notify_sink_settings& sink) {
+    sink.kind = sink_kind::alertmanager;
+    sink.url = at.child("alertmanager").scalar();
+    auto url = parse_http_url(sink.url);
+    if (!url) throw at.child("alertmanager").fail(url.failure().message);
+    for (const char* key :
+         {"format", "headers", "header_files", "events", "min_severity", "retry_interval"}) {
+        if (at.has(key)) throw at.child(key).fail("does not apply to an alertmanager sink");
+    }
+    if (at.has("tls")) {
+        if (!url->tls) throw at.child("tls").fail("tls applies to an https:// URL");
+        sink.tls = read_tls(at.child("tls"));
+    }
+    if (at.has("resend_interval")) sink.resend_interval = duration_at(at.child("resend_interval"));
+    sink.timeout = std::chrono::seconds(10);
+}
+
+const char* kind_name(sink_kind kind) {
+    switch (kind) {
+        case sink_kind::webhook:
+            return "webhook";
+        case sink_kind::alertmanager:
+            return "alertmanager";
+        case sink_kind::exec:
+            break;
+    }
+    return "exec";
+}
+
 notify_sink_settings read_sink(const yaml_cursor& at, std::size_t index,
                                const secret_reader& read_secret) {
-    at.expect_map({"exec", "webhook", "format", "headers", "header_files", "tls", "name", "events",
-                   "min_severity", "timeout", "retry_interval"});
-    if (at.has("exec") == at.has("webhook")) {
-        throw at.fail("needs one of 'exec: PROGRAM' or 'webhook: URL'");
+    at.expect_map({"exec", "webhook", "alertmanager", "format", "headers", "header_files", "tls",
+                   "name", "events", "min_severity", "timeout", "retry_interval",
+                   "resend_interval"});
+    int kinds = int(at.has("exec")) + int(at.has("webhook")) + int(at.has("alertmanager"));
+    if (kinds != 1) {
+        throw at.fail("needs one of 'exec: PROGRAM', 'webhook: URL' or 'alertmanager: URL'");
     }
     notify_sink_settings sink;
     if (at.has("exec")) {
-        for (const char* key : {"format", "headers", "header_files", "tls"}) {
-            if (at.has(key)) throw at.child(key).fail("applies to a webhook, not to exec");
+        for (const char* key : {"format", "headers", "header_files", "tls", "resend_interval"}) {
+            if (at.has(key)) throw at.child(key).fail("does not apply to an exec sink");
         }
         sink.program = program_at(at.child("exec"));
-    } else {
+    } else if (at.has("webhook")) {
+        if (at.has("resend_interval")) {
+            throw at.child("resend_interval").fail("does not apply to a webhook sink");
+        }
         read_webhook(at, read_secret, sink);
+    } else {
+        read_alertmanager(at, sink);
     }
-    sink.name = fmt::format("{}-{}", sink.kind == sink_kind::webhook ? "webhook" : "exec", index);
+    sink.name = fmt::format("{}-{}", kind_name(sink.kind), index);
     if (at.has("name")) {
         sink.name = at.child("name").scalar();
         if (sink.name.empty()) throw at.child("name").fail("empty sink name");

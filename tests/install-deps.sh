@@ -21,6 +21,7 @@ WARDEN_PACKAGES=(
   prometheus                            # promtool: metrics format and alert rule tests
   systemd                               # systemd-analyze verify of the unit file
   etcd-server                           # /usr/bin/etcd on loopback: coordination tests
+  prometheus-alertmanager               # /usr/bin/prometheus-alertmanager on loopback: events tests
   # the Debian package (deploy/package.sh, tests/package/test_package.sh)
   scdoc                                 # man pages from deploy/man/*.scd (every build)
   debhelper lintian man-db

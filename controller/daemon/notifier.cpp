@@ -2,10 +2,22 @@
 
 #include <algorithm>
 
+#include "controller/daemon/alert_push_sink.hpp"
 #include "controller/daemon/sink_queue.hpp"
 #include "controller/daemon/sink_senders.hpp"
 
 namespace warden::daemon {
+namespace {
+
+std::shared_ptr<notify_sink> make_sink(const config::notify_sink_settings& settings,
+                                       status_board& board) {
+    if (settings.kind == config::sink_kind::alertmanager) {
+        return std::make_shared<alert_push_sink>(settings, board);
+    }
+    return std::make_shared<sink_queue>(settings, make_sender(settings), board);
+}
+
+}  // namespace
 
 notifier::notifier(status_board& board) : board_(board) {}
 
@@ -13,17 +25,15 @@ notifier::~notifier() = default;
 
 void notifier::configure(const std::vector<config::notify_sink_settings>& sinks,
                          notify_predicate may_notify) {
-    std::vector<std::shared_ptr<sink_queue>> next;
+    std::vector<std::shared_ptr<notify_sink>> next;
     std::vector<std::string> names;
-    std::vector<std::shared_ptr<sink_queue>> old;
+    std::vector<std::shared_ptr<notify_sink>> old;
     {
         std::lock_guard lock(mutex_);
         for (const auto& wanted : sinks) {
             auto kept = std::find_if(sinks_.begin(), sinks_.end(),
                                      [&](const auto& sink) { return sink->settings() == wanted; });
-            next.push_back(kept != sinks_.end()
-                               ? *kept
-                               : std::make_shared<sink_queue>(wanted, make_sender(wanted), board_));
+            next.push_back(kept != sinks_.end() ? *kept : make_sink(wanted, board_));
             names.push_back(wanted.name);
         }
         old = std::exchange(sinks_, std::move(next));
@@ -34,7 +44,7 @@ void notifier::configure(const std::vector<config::notify_sink_settings>& sinks,
 }
 
 bool notifier::stop(std::chrono::steady_clock::time_point deadline) {
-    std::vector<std::shared_ptr<sink_queue>> sinks;
+    std::vector<std::shared_ptr<notify_sink>> sinks;
     {
         std::lock_guard lock(mutex_);
         sinks = sinks_;
@@ -45,7 +55,7 @@ bool notifier::stop(std::chrono::steady_clock::time_point deadline) {
 }
 
 void notifier::submit(const event& item) {
-    std::vector<std::shared_ptr<sink_queue>> sinks;
+    std::vector<std::shared_ptr<notify_sink>> sinks;
     notify_predicate may_notify;
     {
         std::lock_guard lock(mutex_);

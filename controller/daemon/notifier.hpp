@@ -25,7 +25,7 @@
 
 namespace warden::daemon {
 
-class sink_queue;
+class notify_sink;
 
 class notifier {
   public:
@@ -48,7 +48,7 @@ class notifier {
   private:
     status_board& board_;
     std::mutex mutex_;
-    std::vector<std::shared_ptr<sink_queue>> sinks_;
+    std::vector<std::shared_ptr<notify_sink>> sinks_;
     notify_predicate may_notify_;
 };
 

@@ -18,6 +18,7 @@
 #include "config/settings.hpp"
 #include "controller/core/events/event.hpp"
 #include "controller/core/events/notify_policy.hpp"
+#include "controller/daemon/notify_sink.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "probes/completion.hpp"
 
@@ -33,24 +34,24 @@ struct delivery_attempt {
 using sink_sender =
     std::function<delivery_attempt(const event& item, int attempt, std::stop_token stop)>;
 
-class sink_queue {
+class sink_queue final : public notify_sink {
   public:
     static constexpr std::size_t max_running = 16;
     static constexpr std::size_t queue_limit = 1000;
     static constexpr int max_attempts = 10;
 
     sink_queue(config::notify_sink_settings settings, sink_sender send, status_board& board);
-    ~sink_queue();  // stops: running attempts are cut short, queued deliveries dropped
+    ~sink_queue() override;  // stops: running attempts are cut short, queued deliveries dropped
     sink_queue(const sink_queue&) = delete;
     sink_queue& operator=(const sink_queue&) = delete;
 
-    const config::notify_sink_settings& settings() const { return settings_; }
+    const config::notify_sink_settings& settings() const override { return settings_; }
     // Asks every worker to stop (a running exec hook is killed at once; a webhook POST ends
     // at its timeout); wait_stopped says whether they all have by `deadline`.
-    void request_stop();
-    bool wait_stopped(std::chrono::steady_clock::time_point deadline) const;
+    void request_stop() override;
+    bool wait_stopped(std::chrono::steady_clock::time_point deadline) const override;
     // Queues the event (or counts it dropped when the queue is full). Never blocks on a send.
-    void submit(const event& item);
+    void submit(const event& item) override;
 
   private:
     struct delivery {

@@ -2,7 +2,8 @@
 """Events (issue 19) against a real 3x1 cluster with a client writing through it: a master
 SIGKILLed -> a `failover` event naming the old and the new master in GET /events, in the
 log, in the metrics and delivered to an exec hook and to webhooks (both formats); a restarted daemon does not announce that
-failover again. Hooks that hang or fail do not delay polls and are counted."""
+failover again. Hooks that hang or fail do not delay polls and are counted. A real
+Alertmanager lists the orphan warden pushes while it lasts and resolves it after."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from redis.cluster import RedisCluster
@@ -152,10 +155,10 @@ class EventsTest(unittest.TestCase):
         cls.cluster.stop()
         cls.tmp.cleanup()
 
-    def start_daemon(self, name: str) -> "daemon_helpers.Daemon":
+    def start_daemon(self, name: str, config: str = "") -> "daemon_helpers.Daemon":
         directory = os.path.join(self.tmp.name, name)
         os.mkdir(directory)
-        d = daemon_helpers.Daemon(self.config, directory)
+        d = daemon_helpers.Daemon(config or self.config, directory)
         self.daemons.append(d)
 
         def healthy() -> bool:
@@ -312,6 +315,75 @@ class EventsTest(unittest.TestCase):
         # The hanging hook: killed after its 1 s each time, 10 runs, then counted as failed.
         wait_until(lambda: self.notified(second, "hang", "failed") >= 1, 20, "hang hook counted")
         self.assertIn("killed after 1000 ms", second.log_text())
+
+    def test_b_alertmanager_lists_an_orphan_while_it_lasts_and_resolves_it(self):
+        manager = Alertmanager(self.tmp.name)
+        try:
+            config = (f"state_dir: {self.state_dir}\nnotify:\n"
+                      f"  - {{alertmanager: 'http://127.0.0.1:{manager.port}', name: am, "
+                      f"resend_interval: 10s}}\n"
+                      f"clusters:\n  - name: main\n    seeds: [{', '.join(self.cluster.seeds())}]\n"
+                      f"    poll_interval: {POLL_MS}ms\n    timeout: 300ms\n")
+            d = self.start_daemon("am-daemon", config)
+            self.cluster.wait_healthy()
+            master = self.cluster.masters()[0]
+            replica = self.cluster.replicas_of(master)[0]
+            self.cluster.kill(replica, signal.SIGKILL)
+            wait_until(lambda: manager.active("RedisWarden_orphaned_master"), 15,
+                       "the orphan listed by Alertmanager")
+            [alert] = manager.active("RedisWarden_orphaned_master")
+            self.assertEqual(alert["labels"]["cluster"], "main")
+            self.assertEqual(alert["labels"]["severity"], "critical")
+            self.assertEqual(alert["labels"]["code"], "orphaned_master")
+            self.assertIn(master.address, alert["annotations"]["summary"])
+            self.cluster.restart(replica)
+            # Well before the alert's own endsAt (4 x resend_interval = 40 s) runs out: the
+            # cleared finding is pushed with endsAt now.
+            restarted = time.monotonic()
+            wait_until(lambda: not manager.active("RedisWarden_orphaned_master"), 20,
+                       "the orphan resolved in Alertmanager")
+            print(f"resolved in Alertmanager {time.monotonic() - restarted:.2f} s after the "
+                  f"replica's restart")
+            self.assertGreaterEqual(self.notified(d, "am", "sent"), 2)
+            self.assertEqual(self.notified(d, "am", "failed"), 0)
+        finally:
+            manager.stop()
+
+
+class Alertmanager:
+    """Debian's prometheus-alertmanager on loopback, alone (no HA peers), routing nowhere."""
+
+    def __init__(self, directory: str):
+        self.dir = os.path.join(directory, "alertmanager")
+        os.mkdir(self.dir)
+        with open(os.path.join(self.dir, "am.yml"), "w") as f:
+            f.write('route: {receiver: "null"}\nreceivers: [{name: "null"}]\n')
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.log = open(os.path.join(self.dir, "am.log"), "w")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/prometheus-alertmanager", f"--config.file={self.dir}/am.yml",
+             f"--storage.path={self.dir}", f"--web.listen-address=127.0.0.1:{self.port}",
+             "--cluster.listen-address="], stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(lambda: self._get("/api/v2/status") is not None, 15, "alertmanager up")
+
+    def _get(self, path: str):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
+                return json.loads(r.read())
+        except OSError:
+            return None
+
+    def active(self, alertname: str) -> list[dict]:
+        alerts = self._get("/api/v2/alerts") or []
+        return [a for a in alerts if a["labels"].get("alertname") == alertname
+                and a["status"]["state"] == "active"]
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+        self.log.close()
 
 
 if __name__ == "__main__":

@@ -116,10 +116,10 @@ TEST_CASE("notify: a sink's program must be executable and its filter must name 
               .find("key 'notify[0].webhook': 'http://x/': invalid address 'x': missing port") !=
           std::string::npos);
     CHECK(failure_of("notify:\n  - {name: a}\n" + minimal)
-              .find("needs one of 'exec: PROGRAM' or 'webhook: URL'") != std::string::npos);
-    CHECK(failure_of("notify:\n  - {exec: /bin/true, format: warden}\n" + minimal)
-              .find("key 'notify[0].format': applies to a webhook, not to exec") !=
+              .find("needs one of 'exec: PROGRAM', 'webhook: URL' or 'alertmanager: URL'") !=
           std::string::npos);
+    CHECK(failure_of("notify:\n  - {exec: /bin/true, format: warden}\n" + minimal)
+              .find("key 'notify[0].format': does not apply to an exec sink") != std::string::npos);
     CHECK(failure_of("notify:\n  - {webhook: 'http://x:80/', tls: {insecure: true}}\n" + minimal)
               .find("tls applies to an https:// webhook") != std::string::npos);
     CHECK(failure_of("notify:\n  - {exec: /bin/true, name: a}\n  - {exec: /bin/true, name: "
@@ -149,6 +149,23 @@ TEST_CASE("notify: a webhook with its format, headers (secret ones from files) a
                      minimal)
               .find("key 'notify[0].header_files.X-Token': cannot read password file "
                     "'/missing'") != std::string::npos);
+}
+
+TEST_CASE("notify: an alertmanager sink takes its URL and resend_interval, no filter") {
+    auto parsed = parse(
+        "notify:\n  - {alertmanager: 'http://127.0.0.1:9093', resend_interval: 20s}\n" + minimal);
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    const auto& push = parsed->notify.at(0);
+    CHECK(push.kind == sink_kind::alertmanager);
+    CHECK(push.name == "alertmanager-0");
+    CHECK(push.resend_interval == milliseconds(20000));
+    CHECK(parse("notify:\n  - {alertmanager: 'http://a:9093'}\n" + minimal)
+              ->notify.at(0)
+              .resend_interval == milliseconds(60000));
+    CHECK(failure_of("notify:\n  - {alertmanager: 'http://a:9093', min_severity: warning}\n" +
+                     minimal)
+              .find("key 'notify[0].min_severity': does not apply to an alertmanager sink") !=
+          std::string::npos);
 }
 
 TEST_CASE("errors name the file, line, column and key") {
