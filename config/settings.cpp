@@ -13,22 +13,80 @@
 
 #include <sys/stat.h>
 
+#include "config/notify_settings.hpp"
 #include "config/yaml_walk.hpp"
 #include "controller/core/audit/sha256.hpp"
 #include "controller/core/coordination/etcd_protocol.hpp"
 #include "controller/core/parse/endpoint.hpp"
 
 namespace warden::config {
-namespace {
 
-using detail::config_error;
-using detail::yaml_cursor;
+namespace detail {
 
 milliseconds duration_at(const yaml_cursor& at) {
     auto parsed = parse_duration(at.scalar());
     if (!parsed) throw at.fail(parsed.failure().message);
     return *parsed;
 }
+
+std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowed) {
+    auto text = at.scalar();
+    if (allowed.count(text) == 0) {
+        std::string options;
+        for (const auto& name : allowed) options += (options.empty() ? "" : ", ") + name;
+        throw at.fail(fmt::format("'{}' is not one of: {}", text, options));
+    }
+    return text;
+}
+
+std::string readable_file_at(const yaml_cursor& at) {
+    auto path = at.scalar();
+    std::ifstream file(path);
+    if (!file) throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    return path;
+}
+
+std::string readable_directory_at(const yaml_cursor& at) {
+    auto path = at.scalar();
+    struct stat found {};
+    if (::stat(path.c_str(), &found) != 0) {
+        throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    }
+    if (!S_ISDIR(found.st_mode)) throw at.fail(fmt::format("'{}' is not a directory", path));
+    return path;
+}
+
+// `insecure` is never implied: only `insecure: true` written here turns verification off.
+tls_settings read_tls(const yaml_cursor& at, const std::set<std::string>& also_allowed) {
+    std::set<std::string> allowed{"ca_file",  "ca_dir",      "cert_file",
+                                  "key_file", "server_name", "insecure"};
+    allowed.insert(also_allowed.begin(), also_allowed.end());
+    at.expect_map(allowed);
+    tls_settings tls;
+    if (at.has("ca_file")) tls.ca_file = readable_file_at(at.child("ca_file"));
+    if (at.has("ca_dir")) tls.ca_dir = readable_directory_at(at.child("ca_dir"));
+    if (at.has("cert_file")) tls.cert_file = readable_file_at(at.child("cert_file"));
+    if (at.has("key_file")) tls.key_file = readable_file_at(at.child("key_file"));
+    if (at.has("server_name")) {
+        tls.server_name = at.child("server_name").scalar();
+        if (tls.server_name->empty()) throw at.child("server_name").fail("empty server name");
+    }
+    if (at.has("insecure")) tls.insecure = at.child("insecure").boolean();
+    if (tls.cert_file.has_value() != tls.key_file.has_value()) {
+        throw at.fail("cert_file and key_file go together (a client certificate and its key)");
+    }
+    return tls;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::choice_at;
+using detail::config_error;
+using detail::duration_at;
+using detail::read_tls;
+using detail::yaml_cursor;
 
 std::string endpoint_at(const yaml_cursor& at) {
     auto text = at.scalar();
@@ -41,16 +99,6 @@ std::vector<std::string> endpoints_at(const yaml_cursor& at) {
     std::vector<std::string> values;
     for (const auto& item : at.items()) values.push_back(endpoint_at(item));
     return values;
-}
-
-std::string choice_at(const yaml_cursor& at, const std::set<std::string>& allowed) {
-    auto text = at.scalar();
-    if (allowed.count(text) == 0) {
-        std::string options;
-        for (const auto& name : allowed) options += (options.empty() ? "" : ", ") + name;
-        throw at.fail(fmt::format("'{}' is not one of: {}", text, options));
-    }
-    return text;
 }
 
 heal_settings read_heal(const yaml_cursor& at) {
@@ -102,46 +150,6 @@ auth_settings read_auth(const yaml_cursor& at, const secret_reader& read_secret)
     }
     if (auth.username && !auth.password) throw at.fail("username needs a password_file");
     return auth;
-}
-
-std::string readable_file_at(const yaml_cursor& at) {
-    auto path = at.scalar();
-    std::ifstream file(path);
-    if (!file) throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    return path;
-}
-
-std::string readable_directory_at(const yaml_cursor& at) {
-    auto path = at.scalar();
-    struct stat found {};
-    if (::stat(path.c_str(), &found) != 0) {
-        throw at.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    }
-    if (!S_ISDIR(found.st_mode)) throw at.fail(fmt::format("'{}' is not a directory", path));
-    return path;
-}
-
-// A TLS client profile: the same keys for a cluster and for etcd. `insecure` is never
-// implied: only `insecure: true` written here turns verification off.
-tls_settings read_tls(const yaml_cursor& at, const std::set<std::string>& also_allowed = {}) {
-    std::set<std::string> allowed{"ca_file",  "ca_dir",      "cert_file",
-                                  "key_file", "server_name", "insecure"};
-    allowed.insert(also_allowed.begin(), also_allowed.end());
-    at.expect_map(allowed);
-    tls_settings tls;
-    if (at.has("ca_file")) tls.ca_file = readable_file_at(at.child("ca_file"));
-    if (at.has("ca_dir")) tls.ca_dir = readable_directory_at(at.child("ca_dir"));
-    if (at.has("cert_file")) tls.cert_file = readable_file_at(at.child("cert_file"));
-    if (at.has("key_file")) tls.key_file = readable_file_at(at.child("key_file"));
-    if (at.has("server_name")) {
-        tls.server_name = at.child("server_name").scalar();
-        if (tls.server_name->empty()) throw at.child("server_name").fail("empty server name");
-    }
-    if (at.has("insecure")) tls.insecure = at.child("insecure").boolean();
-    if (tls.cert_file.has_value() != tls.key_file.has_value()) {
-        throw at.fail("cert_file and key_file go together (a client certificate and its key)");
-    }
-    return tls;
 }
 
 cluster_settings read_cluster(const yaml_cursor& at, const secret_reader& read_secret) {
@@ -240,7 +248,7 @@ coordination_settings read_coordination(const yaml_cursor& at, const secret_read
 }
 
 settings read_settings(const yaml_cursor& root, const secret_reader& read_secret) {
-    root.expect_map({"listen", "state_dir", "log", "events", "clusters", "coordination"});
+    root.expect_map({"listen", "state_dir", "log", "events", "notify", "clusters", "coordination"});
     settings result;
     if (root.has("listen")) result.listen = endpoint_at(root.child("listen"));
     if (root.has("state_dir")) {
@@ -261,6 +269,7 @@ settings read_settings(const yaml_cursor& root, const secret_reader& read_secret
         events.expect_map({"keep"});
         if (events.has("keep")) result.events.keep = events.child("keep").integer(1, 1000000);
     }
+    if (root.has("notify")) result.notify = detail::read_notify(root.child("notify"), read_secret);
     if (!root.has("clusters")) throw root.fail("missing 'clusters'");
     std::set<std::string> names;
     for (const auto& item : root.child("clusters").items()) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/events/notify_policy.hpp"
+#include "controller/core/events/webhook_payload.hpp"
 #include "controller/core/result.hpp"
 #include "controller/core/tls.hpp"
 #include "controller/core/topology/failure_domain.hpp"
@@ -86,11 +88,34 @@ struct events_settings {
     friend bool operator==(const events_settings&, const events_settings&) = default;
 };
 
+enum class sink_kind { exec, webhook, alertmanager };
+
+// One entry of `notify:` (issue 19): an exec hook, called as Sentinel calls its
+// notification-script, a webhook, or Alertmanager's API (active findings as alerts). Each sink gets
+// the events its filter takes.
+struct notify_sink_settings {
+    sink_kind kind = sink_kind::exec;
+    std::string name;     // the sink label of notifications_total; default "<kind>-<index>"
+    std::string program;  // exec: an executable file's path
+    std::string url;      // webhook: http(s)://HOST:PORT/PATH; alertmanager: its base URL
+    webhook_format format = webhook_format::warden;
+    // webhook: `headers:` as written, then `header_files:` (values read from files at load:
+    // secrets, never logged).
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<tls_settings> tls;      // webhook over https: the profile (default: system CAs)
+    event_filter filter;                  // `events:` and `min_severity:`
+    milliseconds timeout{60000};          // exec: killed after this; webhook default 10s
+    milliseconds retry_interval{30000};   // after exit 1 / a kill / no answer / 5xx: 10 tries
+    milliseconds resend_interval{60000};  // alertmanager: active findings sent again
+    friend bool operator==(const notify_sink_settings&, const notify_sink_settings&) = default;
+};
+
 struct settings {
     std::string listen = "127.0.0.1:9736";
     std::string state_dir = default_state_dir();
     log_settings log;
     events_settings events;
+    std::vector<notify_sink_settings> notify;
     std::vector<cluster_settings> clusters;
     coordination_settings coordination;
 };

@@ -89,10 +89,15 @@ def check_man(binary, man8):
 
 
 def settings_keys(settings_cpp):
-    """Every key name config/settings.cpp accepts (its expect_map lists, the TLS profile's
-    allowed set and extra keys, and every key it asks has() about)."""
-    with open(settings_cpp, encoding="utf-8") as f:
-        code = f.read()
+    """Every key name config/settings.cpp and the loader's other parts beside it
+    (config/*.cpp) accept (their expect_map lists, the TLS profile's allowed set and extra
+    keys, and every key they ask has() about)."""
+    folder = os.path.dirname(os.path.abspath(settings_cpp))
+    code = ""
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".cpp"):
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                code += f.read()
     keys = set(re.findall(r'\bhas\("([A-Za-z_]+)"\)', code))
     for pattern in (r"expect_map\(\{(.*?)\}", r"\ballowed\{(.*?)\}", r"read_tls\([^,()]+,\s*\{(.*?)\}"):
         for block in re.findall(pattern, code, re.S):

@@ -22,6 +22,7 @@ WARDEN_PACKAGES=(
   systemd                               # systemd-analyze verify of the unit file
   etcd-server                           # /usr/bin/etcd on loopback: coordination tests
   chromium                              # headless browser: the on-call page (test_page.py)
+  prometheus-alertmanager               # /usr/bin/prometheus-alertmanager on loopback: events tests
   # the Debian package (deploy/package.sh, tests/package/test_package.sh)
   scdoc                                 # man pages from deploy/man/*.scd (every build)
   debhelper lintian man-db

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "config/settings.hpp"
@@ -21,6 +22,7 @@
 #include "controller/daemon/event_journal.hpp"
 #include "controller/daemon/http_server.hpp"
 #include "controller/daemon/page_route.hpp"
+#include "controller/daemon/notifier.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "controller/daemon/systemd_notify.hpp"
 #include "controller/executor/configured_cluster.hpp"
@@ -101,6 +103,12 @@ std::string instance_identity(const std::string& listen_address) {
     return fmt::format("{}:{}@{}", host, getpid(), listen_address);
 }
 
+// Only an instance that would act campaigns for a cluster's lease: one in observe mode
+// holding it would leave the cluster with no actor at all.
+bool campaigns(const config::cluster_settings& cluster) {
+    return cluster.heal.mode == config::heal_mode::heal;
+}
+
 // Everything one loaded config runs: the board's cluster list and one monitor per cluster.
 // Thread safe: a reload swaps the set on its own thread while the watchdog tick reads it.
 class monitor_set {
@@ -115,9 +123,7 @@ class monitor_set {
         auto shortest_poll = std::chrono::milliseconds::max();
         for (const auto& cluster : settings.clusters) {
             names.emplace_back(cluster.name, cluster.poll_interval);
-            // Only an instance that would act campaigns: one in observe mode holding the
-            // lease would leave the cluster with no actor at all.
-            if (cluster.heal.mode == config::heal_mode::heal) cluster_names.push_back(cluster.name);
+            if (campaigns(cluster)) cluster_names.push_back(cluster.name);
             shortest_poll = std::min(shortest_poll, cluster.poll_interval);
         }
         board.set_clusters(names);
@@ -174,6 +180,7 @@ class daemon_process {
           requests_(std::move(requests)),
           board_(options_.version),
           journal_(board_, static_cast<std::size_t>(settings_.events.keep)),
+          notifier_(board_),
           server_(io_,
                   [this](const std::string& target) { return route(board_, journal_, target); }),
           signals_(io_, SIGTERM, SIGINT, SIGHUP),
@@ -189,6 +196,8 @@ class daemon_process {
                      server_.bound_address(), settings_.clusters.size());
         identity_ = instance_identity(server_.bound_address());
         coordinator_ = std::make_unique<coordinator>(settings_.coordination, identity_);
+        journal_.set_listener([this](const event& item) { notifier_.submit(item); });
+        configure_notifier();
         monitors_.start(settings_, std::move(requests_), board_, *coordinator_, journal_);
         wait_signal();
         tick();
@@ -251,9 +260,25 @@ class daemon_process {
             coordinator_ = std::make_unique<coordinator>(loaded->settings.coordination, identity_);
         }
         settings_ = std::move(loaded->settings);
+        configure_notifier();
         monitors_.start(settings_, std::move(loaded->requests), board_, *coordinator_, journal_);
         spdlog::info("reload: now watching {} cluster(s)", settings_.clusters.size());
         return true;
+    }
+
+    // The sinks of the config; with coordination, a cluster's leader notifies for it (a
+    // cluster no instance campaigns for, in observe mode, is notified by each instance).
+    // Called with no monitor running or before they start, so coordinator_ is not swapped
+    // under a caller.
+    void configure_notifier() {
+        std::set<std::string> campaigned;
+        for (const auto& cluster : settings_.clusters) {
+            if (campaigns(cluster)) campaigned.insert(cluster.name);
+        }
+        notifier_.configure(settings_.notify, [this, campaigned](const std::string& cluster) {
+            auto lead = coordinator_->status(cluster);
+            return !lead.coordinated || lead.may_act || !campaigned.contains(cluster);
+        });
     }
 
     void stop(int signal_number) {
@@ -263,7 +288,8 @@ class daemon_process {
         // Never hold exit for more than about a second (the unit's stop timeout is 5 s).
         auto deadline = std::chrono::steady_clock::now() + 700ms;
         bool reload_over = !reload_done_ || reload_done_->wait_until(deadline);
-        if (reload_over && monitors_.wait_finished(deadline)) {
+        bool sinks_over = notifier_.stop(deadline);
+        if (reload_over && sinks_over && monitors_.wait_finished(deadline)) {
             monitors_.clear();
             // Hand the lease over now rather than after its TTL, within what is left of 1 s.
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -285,7 +311,7 @@ class daemon_process {
         spdlog::warn(
             "exiting with work in flight ({}): an action cut short is re-planned by "
             "the next instance from what the cluster shows",
-            !reload_over ? "a reload" : "a heal action, an audit or an etcd call");
+            !reload_over ? "a reload" : "a heal action, an audit, an etcd call or a notification");
         spdlog::default_logger()->flush();
         std::_Exit(0);
     }
@@ -320,6 +346,7 @@ class daemon_process {
     boost::asio::io_context io_;
     status_board board_;
     event_journal journal_;
+    notifier notifier_;  // after the journal, whose listener it is; before the monitors
     http_server server_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer ticker_;

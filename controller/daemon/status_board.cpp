@@ -59,6 +59,7 @@ void status_board::set_clusters(
             for (auto type : all_event_types()) item.metrics.events[to_string(type)] = 0;
         }
         item.poll_interval = interval;
+        zero_notification_series(item);
         next.emplace(name, std::move(item));
     }
     clusters_ = std::move(next);
@@ -117,6 +118,20 @@ void status_board::count_event(const event& item) {
     if (item.type != event_type::failover) return;
     ++metrics.failovers;
     metrics.last_failover_timestamp = item.time;
+}
+
+void status_board::zero_notification_series(entry& item) const {
+    for (const auto& sink : sink_names_) {
+        for (const char* outcome : {"sent", "failed", "dropped"}) {
+            item.metrics.notifications.try_emplace({sink, outcome}, 0);
+        }
+    }
+}
+
+void status_board::declare_sinks(std::vector<std::string> names) {
+    std::lock_guard lock(mutex_);
+    sink_names_ = std::move(names);
+    for (auto& [name, item] : clusters_) zero_notification_series(item);
 }
 
 void status_board::count_notification(const std::string& cluster, const std::string& sink,

@@ -43,6 +43,8 @@ class status_board {
     // events_total{type} += 1; a failover also counts in failovers_total and sets
     // last_failover_timestamp_seconds.
     void count_event(const event& item);
+    // notifications_total{sink,outcome} exists at 0 for every sink and outcome (config load).
+    void declare_sinks(std::vector<std::string> names);
     // notifications_total{sink,outcome} += 1
     void count_notification(const std::string& cluster, const std::string& sink,
                             const std::string& outcome);
@@ -64,10 +66,12 @@ class status_board {
         leadership_status coordination;
     };
     static double unix_seconds(wall_time at);
+    void zero_notification_series(entry& item) const;
 
     std::string version_;
     mutable std::mutex mutex_;
     std::map<std::string, entry> clusters_;
+    std::vector<std::string> sink_names_;
 };
 
 }  // namespace warden::daemon

@@ -27,3 +27,22 @@ TEST_CASE("bad addresses are rejected with the input and the reason") {
     CHECK(parse_endpoint("a b:1").failure().message ==
           "invalid address 'a b:1': contains whitespace");
 }
+
+TEST_CASE("an http(s) URL has a scheme, a host and port, and a path ('/' when none)") {
+    auto hook = parse_http_url("https://hooks.example:8443/redis/events?token=x");
+    REQUIRE(hook);
+    CHECK(hook->tls);
+    CHECK(hook->where == endpoint{"hooks.example", 8443});
+    CHECK(hook->path == "/redis/events?token=x");
+    auto plain = parse_http_url("http://[::1]:9093");
+    REQUIRE(plain);
+    CHECK_FALSE(plain->tls);
+    CHECK(plain->where.host == "::1");
+    CHECK(plain->path == "/");
+    CHECK(parse_http_url("ftp://x:1/").failure().message.find("expected http://") !=
+          std::string::npos);
+    CHECK(parse_http_url("http://hooks.example/x").failure().message.find("missing port") !=
+          std::string::npos);
+    CHECK(parse_http_url("https://u:p@hooks.example:443/").failure().message.find("credentials") !=
+          std::string::npos);
+}

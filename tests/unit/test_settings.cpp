@@ -78,6 +78,96 @@ TEST_CASE("events.keep bounds the daemon's event journal, 1000 by default") {
           std::string::npos);
 }
 
+TEST_CASE("notify: exec sinks with their filter, names and bounds") {
+    auto parsed = parse(
+        "notify:\n  - exec: /bin/true\n    events: [failover, node_failing]\n"
+        "    min_severity: warning\n  - {exec: /bin/true, name: pager, timeout: 5s, "
+        "retry_interval: 1s}\n" +
+        minimal);
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    REQUIRE(parsed->notify.size() == 2);
+    const auto& first = parsed->notify[0];
+    CHECK(first.name == "exec-0");
+    CHECK(first.program == "/bin/true");
+    CHECK(first.filter.types ==
+          std::vector<event_type>{event_type::failover, event_type::node_failing});
+    CHECK(first.filter.min_severity == event_severity::warning);
+    CHECK(first.timeout == milliseconds(60000));
+    CHECK(first.retry_interval == milliseconds(30000));
+    CHECK(parsed->notify[1].name == "pager");
+    CHECK(parsed->notify[1].timeout == milliseconds(5000));
+    CHECK(parse(minimal)->notify.empty());
+}
+
+TEST_CASE("notify: a sink's program must be executable and its filter must name known things") {
+    auto readme = std::string(WARDEN_SOURCE_DIR) + "/README.md";  // a file, not a program
+    CHECK(failure_of("notify:\n  - exec: " + readme + "\n" + minimal) ==
+          "warden.yaml:2:11: key 'notify[0].exec': '" + readme + "' is not an executable file");
+    CHECK(failure_of("notify:\n  - exec: true\n" + minimal) ==
+          "warden.yaml:2:11: key 'notify[0].exec': needs an absolute path");
+    CHECK(failure_of("notify:\n  - exec: /missing/hook\n" + minimal)
+              .find("cannot read '/missing/hook': No such file or directory") != std::string::npos);
+    CHECK(failure_of("notify:\n  - {exec: /bin/true, events: [switch-master]}\n" + minimal)
+              .find("key 'notify[0].events[0]': 'switch-master' is not an event type (known: "
+                    "failover,") != std::string::npos);
+    CHECK(failure_of("notify:\n  - {exec: /bin/true, min_severity: ok}\n" + minimal)
+              .find("'ok' is not one of: critical, info, warning") != std::string::npos);
+    CHECK(failure_of("notify:\n  - {webhook: http://x/}\n" + minimal)
+              .find("key 'notify[0].webhook': 'http://x/': invalid address 'x': missing port") !=
+          std::string::npos);
+    CHECK(failure_of("notify:\n  - {name: a}\n" + minimal)
+              .find("needs one of 'exec: PROGRAM', 'webhook: URL' or 'alertmanager: URL'") !=
+          std::string::npos);
+    CHECK(failure_of("notify:\n  - {exec: /bin/true, format: warden}\n" + minimal)
+              .find("key 'notify[0].format': does not apply to an exec sink") != std::string::npos);
+    CHECK(failure_of("notify:\n  - {webhook: 'http://x:80/', tls: {insecure: true}}\n" + minimal)
+              .find("tls applies to an https:// webhook") != std::string::npos);
+    CHECK(failure_of("notify:\n  - {exec: /bin/true, name: a}\n  - {exec: /bin/true, name: "
+                     "a}\n" +
+                     minimal)
+              .find("duplicate sink name 'a'") != std::string::npos);
+}
+
+TEST_CASE("notify: a webhook with its format, headers (secret ones from files) and TLS") {
+    auto parsed = parse(
+        "notify:\n  - webhook: https://hooks.example:8443/redis?x=1\n    format: alertmanager\n"
+        "    headers: {X-Team: redis}\n    header_files: {Authorization: /etc/hook.token}\n"
+        "    tls: {insecure: true}\n" +
+        minimal);
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    const auto& hook = parsed->notify.at(0);
+    CHECK(hook.kind == sink_kind::webhook);
+    CHECK(hook.name == "webhook-0");
+    CHECK(hook.url == "https://hooks.example:8443/redis?x=1");
+    CHECK(hook.format == webhook_format::alertmanager);
+    CHECK(hook.headers == std::vector<std::pair<std::string, std::string>>{
+                              {"X-Team", "redis"}, {"Authorization", "s3cret"}});
+    REQUIRE(hook.tls);
+    CHECK(hook.tls->insecure);
+    CHECK(hook.timeout == milliseconds(10000));
+    CHECK(failure_of("notify:\n  - webhook: http://h:80/\n    header_files: {X-Token: /missing}\n" +
+                     minimal)
+              .find("key 'notify[0].header_files.X-Token': cannot read password file "
+                    "'/missing'") != std::string::npos);
+}
+
+TEST_CASE("notify: an alertmanager sink takes its URL and resend_interval, no filter") {
+    auto parsed = parse(
+        "notify:\n  - {alertmanager: 'http://127.0.0.1:9093', resend_interval: 20s}\n" + minimal);
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.failure().message));
+    const auto& push = parsed->notify.at(0);
+    CHECK(push.kind == sink_kind::alertmanager);
+    CHECK(push.name == "alertmanager-0");
+    CHECK(push.resend_interval == milliseconds(20000));
+    CHECK(parse("notify:\n  - {alertmanager: 'http://a:9093'}\n" + minimal)
+              ->notify.at(0)
+              .resend_interval == milliseconds(60000));
+    CHECK(failure_of("notify:\n  - {alertmanager: 'http://a:9093', min_severity: warning}\n" +
+                     minimal)
+              .find("key 'notify[0].min_severity': does not apply to an alertmanager sink") !=
+          std::string::npos);
+}
+
 TEST_CASE("errors name the file, line, column and key") {
     CHECK(failure_of(minimal + "    timeuot: 1s\n") ==
           "warden.yaml:4:5: key 'clusters[0].timeuot': unknown key (known here: auth, "

@@ -138,26 +138,17 @@ bool succeeded(const json& txn) {
 }  // namespace
 
 result<etcd_endpoint> parse_etcd_endpoint(std::string_view url) {
-    constexpr std::string_view http = "http://";
-    constexpr std::string_view https = "https://";
-    bool tls = url.starts_with(https);
-    if (!tls && !url.starts_with(http)) {
+    if (!url.starts_with("http://") && !url.starts_with("https://")) {
         return error{
             fmt::format("etcd endpoint '{}': expected http://HOST:PORT or https://HOST:PORT", url)};
     }
-    auto rest = url.substr(tls ? https.size() : http.size());
-    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    if (rest.find('/') != std::string_view::npos || rest.find('@') != std::string_view::npos) {
-        return error{
-            fmt::format("etcd endpoint '{}': expected {}HOST:PORT without a path "
-                        "or credentials",
-                        url, tls ? https : http)};
+    auto parsed = parse_http_url(url);
+    if (!parsed) return error{fmt::format("etcd endpoint {}", parsed.failure().message)};
+    if (parsed->path != "/") {
+        return error{fmt::format("etcd endpoint '{}': expected {}HOST:PORT without a path", url,
+                                 parsed->tls ? "https://" : "http://")};
     }
-    auto parsed = parse_endpoint(rest);
-    if (!parsed) {
-        return error{fmt::format("etcd endpoint '{}': {}", url, parsed.failure().message)};
-    }
-    return etcd_endpoint{parsed->host, parsed->port, tls};
+    return etcd_endpoint{parsed->where.host, parsed->where.port, parsed->tls};
 }
 
 etcd_call authenticate_call(const std::string& user, const std::string& password) {

@@ -48,4 +48,25 @@ result<endpoint> parse_endpoint(std::string_view text) {
     return make(text, text.substr(0, colon), text.substr(colon + 1));
 }
 
+result<http_url> parse_http_url(std::string_view url) {
+    constexpr std::string_view http = "http://";
+    constexpr std::string_view https = "https://";
+    http_url parsed;
+    parsed.tls = url.starts_with(https);
+    if (!parsed.tls && !url.starts_with(http)) {
+        return error{fmt::format("'{}': expected http://HOST:PORT[/PATH] or https://...", url)};
+    }
+    auto rest = url.substr(parsed.tls ? https.size() : http.size());
+    auto slash = rest.find('/');
+    auto authority = rest.substr(0, slash);
+    if (slash != std::string_view::npos) parsed.path = std::string(rest.substr(slash));
+    if (authority.find('@') != std::string_view::npos) {
+        return error{fmt::format("'{}': credentials do not go in the URL", url)};
+    }
+    auto where = parse_endpoint(authority);
+    if (!where) return error{fmt::format("'{}': {}", url, where.failure().message)};
+    parsed.where = *where;
+    return parsed;
+}
+
 }  // namespace warden

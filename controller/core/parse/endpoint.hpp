@@ -19,4 +19,13 @@ struct endpoint {
 // Errors name the input, e.g. "invalid address 'redis-1': missing port".
 result<endpoint> parse_endpoint(std::string_view text);
 
+// "http://HOST:PORT/path" or "https://..." (the port is required; no credentials in it).
+struct http_url {
+    bool tls = false;
+    endpoint where;
+    std::string path = "/";  // with its query, if any
+    friend bool operator==(const http_url&, const http_url&) = default;
+};
+result<http_url> parse_http_url(std::string_view url);
+
 }  // namespace warden
