@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
+#include <utility>
 
 #include "controller/core/events/warden_events.hpp"
 #include "controller/core/health/finding_codes.hpp"
@@ -139,13 +141,23 @@ bool cluster_monitor::leadership_gained() const {
 
 void cluster_monitor::poll_once() {
     auto started = std::chrono::steady_clock::now();
-    // Each view is folded as it arrives and its text dropped: 1,000 nodes' views are about
-    // 100 MB a poll, and the merged topology is all the daemon keeps.
-    topology_merger merger(heal_target_.analysis.topology, false);
-    poller_.poll(heal_target_.request, stopping_.get_token(), [&merger](node_probe& probe) {
-        (void)merger.add(probe);  // an unusable view is recorded in the topology
-        std::string().swap(probe.cluster_nodes);
-    });
+    int views = 0;
+    auto merger = fold_poll(heal_target_.request, views);
+    if (views == 0 && !stopping_.stop_requested()) {
+        if (auto known = known_addresses(); !known.empty()) {
+            if (!std::exchange(seeds_down_logged_, true)) {
+                spdlog::warn(
+                    "cluster={} no configured seed answered: polling the {} node(s) "
+                    "the last poll knew",
+                    settings_.name, known.size());
+            }
+            auto fallback = heal_target_.request;
+            fallback.seeds = std::move(known);
+            merger = fold_poll(fallback, views);
+        }
+    } else if (views > 0) {
+        seeds_down_logged_ = false;
+    }
     if (stopping_.stop_requested()) return;  // cancelled midway: nothing to judge or publish
     auto analysis = heal_target_.analysis;
     analysis.health.now_unix_seconds = static_cast<long long>(unix_seconds_now());
@@ -166,6 +178,32 @@ void cluster_monitor::poll_once() {
                    std::move(reading.plan));
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
     if (known && !stopping_.stop_requested()) audit(*known);
+}
+
+topology_merger cluster_monitor::fold_poll(const probes::poll_request& request, int& views) {
+    // Each view is folded as it arrives and its text dropped: 1,000 nodes' views are about
+    // 100 MB a poll, and the merged topology is all the daemon keeps.
+    topology_merger merger(heal_target_.analysis.topology, false);
+    views = 0;
+    poller_.poll(request, stopping_.get_token(), [&merger, &views](node_probe& probe) {
+        bool answered = !probe.cluster_nodes.empty();
+        // An unusable view is recorded in the topology all the same.
+        if (merger.add(probe) && answered) ++views;
+        std::string().swap(probe.cluster_nodes);
+    });
+    return merger;
+}
+
+std::vector<std::string> cluster_monitor::known_addresses() const {
+    std::vector<std::string> out;
+    if (!previous_) return out;
+    const auto& seeds = heal_target_.request.seeds;
+    for (const auto& node : previous_->nodes) {
+        if (node.id.empty() || node.address.empty() || node.address.ends_with(":0")) continue;
+        if (std::find(seeds.begin(), seeds.end(), node.address) != seeds.end()) continue;
+        out.push_back(node.address);
+    }
+    return out;
 }
 
 void cluster_monitor::record_topology_events(const topology& current) {

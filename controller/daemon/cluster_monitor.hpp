@@ -52,6 +52,12 @@ class cluster_monitor {
   private:
     void run();
     void poll_once();
+    // One poll of `request`'s seeds (and every node their views name), each view folded as
+    // it arrives; `views` counts the usable ones.
+    topology_merger fold_poll(const probes::poll_request& request, int& views);
+    // The nodes the last poll with a view knew, but for the configured seeds: asked when no
+    // configured seed answers, as a cluster client falls back on the nodes it discovered.
+    std::vector<std::string> known_addresses() const;
     void log_events(const std::vector<finding_event>& events);
     // Events from this poll's topology against the last answered one (none on the first
     // poll); failovers above the announced epoch are announced and the epoch persisted.
@@ -80,6 +86,7 @@ class cluster_monitor {
     coordinator& coordination_;
     event_journal& journal_;
     std::optional<topology> previous_;  // the last poll that had at least one view
+    bool seeds_down_logged_ = false;    // "no configured seed answered", once per episode
     std::uint64_t announced_epoch_ = 0;
     std::mutex takeovers_mutex_;
     std::vector<std::string> takeovers_;

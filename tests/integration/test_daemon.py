@@ -244,6 +244,25 @@ class DaemonTest(unittest.TestCase):
         self.assertIn('"cluster":"main"', body)
         self.assertEqual(self.daemon.get("/healthz")[0], 200)
 
+    def test_8_the_only_seed_dying_does_not_blind_the_daemon(self):
+        # The config names one seed. Once it dies the daemon asks the nodes its last poll
+        # knew, as a cluster client does, instead of reporting a cluster of one dead node.
+        seed = self.cluster.node(self.cluster.seeds()[0])
+        others = [n for n in self.cluster.members() if n is not seed]
+        self.cluster.kill(seed, signal.SIGKILL)
+        self.addCleanup(lambda: self.cluster.restart(seed))
+
+        def seen():
+            text = self.daemon.metrics()
+            up = {a: metric(text, "redis_warden_node_up", cluster="main", address=a)
+                  for a in [n.address for n in others] + [seed.address]}
+            return up[seed.address] == [0.0] and all(up[n.address] == [1.0] for n in others)
+        wait_until(seen, 10, "the other five nodes up, the dead seed down")
+        self.assertIn("no configured seed answered: polling the 5 node(s) the last poll knew",
+                      self.daemon.log_text())
+        status = json.loads(self.daemon.get("/status")[1])["clusters"][0]
+        self.assertEqual(len(status["nodes"]), 6, status["nodes"])
+
     def test_9_sigterm_exits_zero_within_one_second(self):
         rc, elapsed = self.daemon.terminate()
         self.assertEqual(rc, 0)
