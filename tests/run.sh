@@ -48,7 +48,7 @@ build_instrumented() {
       mapfile -t targets < <(cmake --build build-fuzz --target help |
                                sed -n 's/^\(fuzz_[A-Za-z0-9_]*\): phony$/\1/p')
     fi
-    [[ $run_sanitize == 1 ]] && targets+=(test_core test_config test_probes metrics_sample)
+    [[ $run_sanitize == 1 ]] && targets+=(unit_test_binaries)
     if ((${#targets[@]})); then
       nice -n 19 cmake --build build-fuzz --parallel "$JOBS" --target "${targets[@]}"
     fi
