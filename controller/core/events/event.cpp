@@ -40,6 +40,15 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
+event make_event(const std::string& cluster, event_type type, event_severity level, double now) {
+    event item;
+    item.cluster = cluster;
+    item.type = type;
+    item.level = level;
+    item.time = now;
+    return item;
+}
+
 const char* to_string(event_type type) {
     for (const auto& [value, name] : type_names) {
         if (value == type) return name;

@@ -48,6 +48,10 @@ struct event {
     friend bool operator==(const event&, const event&) = default;
 };
 
+// An event of `type` for `cluster` at `now` (Unix seconds): nodes, message and details are
+// the caller's to fill; the journal numbers it.
+event make_event(const std::string& cluster, event_type type, event_severity level, double now);
+
 // {"id","time" (ISO 8601 UTC with milliseconds),"cluster","type","severity","nodes",
 //  "message","details"}
 nlohmann::json event_json(const event& item);

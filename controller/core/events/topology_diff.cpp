@@ -59,18 +59,9 @@ nlohmann::json node_json(const cluster_node& node) {
     return {{"id", node.id}, {"address", node.address}};
 }
 
-event base_event(const std::string& cluster, event_type type, event_severity level, double now) {
-    event item;
-    item.cluster = cluster;
-    item.type = type;
-    item.level = level;
-    item.time = now;
-    return item;
-}
-
 event failover_event(const std::string& cluster, const owner_change& change, const char* kind,
                      double now) {
-    auto item = base_event(
+    auto item = make_event(
         cluster, event_type::failover,
         std::string_view(kind) == "manual" ? event_severity::warning : event_severity::critical,
         now);
@@ -90,7 +81,7 @@ event failover_event(const std::string& cluster, const owner_change& change, con
 }
 
 event slots_moved_event(const std::string& cluster, const owner_change& change, double now) {
-    auto item = base_event(cluster, event_type::slots_moved, event_severity::info, now);
+    auto item = make_event(cluster, event_type::slots_moved, event_severity::info, now);
     item.nodes = {change.from->id, change.to->id};
     item.message =
         fmt::format("{} slots ({}) moved from {} to {}", change.slots.size(),
@@ -110,7 +101,7 @@ event_severity failing_severity(const cluster_node& node) {
 
 event node_event(const std::string& cluster, event_type type, event_severity level,
                  const cluster_node& node, std::string_view what, double now) {
-    auto item = base_event(cluster, type, level, now);
+    auto item = make_event(cluster, type, level, now);
     item.nodes = {node.id};
     item.message = fmt::format("{} {} ({}) {}", to_string(node.role), node.address,
                                node.id.substr(0, 8), what);

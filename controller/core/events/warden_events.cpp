@@ -18,15 +18,6 @@ event_severity event_level(severity level) {
     return event_severity::info;
 }
 
-event make_event(const std::string& cluster, event_type type, event_severity level, double now) {
-    event item;
-    item.cluster = cluster;
-    item.type = type;
-    item.level = level;
-    item.time = now;
-    return item;
-}
-
 }  // namespace
 
 std::vector<event> finding_events(const std::string& cluster,
