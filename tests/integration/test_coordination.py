@@ -208,13 +208,15 @@ class CoordinationBase(WardenTestCase):
         self.spare = self.c.spares()[0]
         meet(self.c, self.spare, replica_of=a)
 
-    def instances(self, n: int, extra: str = "", first: int = 0) -> list[Instance]:
-        """n instances; extra: more coordination keys (e.g. ", tls: {...}")."""
+    def instances(self, n: int, extra: str = "", first: int = 0,
+                  top: str = "") -> list[Instance]:
+        """n instances; extra: more coordination keys (e.g. ", tls: {...}"); top: more
+        top-level config (e.g. a notify: list)."""
         config = (f"clusters:\n  - name: main\n    seeds: [{self.c.masters()[0].address}]\n"
                   f"    poll_interval: {int(POLL_S * 1000)}ms\n    timeout: 300ms\n"
                   f"    heal: {{mode: heal, grace: {GRACE_S}s, max_actions_per_minute: 2}}\n"
                   f"coordination: {{backend: etcd, endpoints: [{self.etcd.endpoint}], "
-                  f"prefix: {self.prefix}, ttl: {TTL_S}s{extra}}}\n")
+                  f"prefix: {self.prefix}, ttl: {TTL_S}s{extra}}}\n{top}")
         out = []
         for i in range(first, first + n):
             out.append(Instance(config, os.path.join(self.tmp, f"warden-{i}")))
