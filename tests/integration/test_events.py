@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from redis.cluster import RedisCluster
 
 from common import Cluster, wait_until
+from tls_files import TlsAuthority  # tests/harness: common puts it on sys.path
 import test_daemon as daemon_helpers  # the Daemon runner (a module, so its tests stay there)
 
 POLL_MS = 300
@@ -71,9 +73,10 @@ class Writer:
 
 
 class Receiver:
-    """A webhook receiver on loopback: keeps each POST's path, headers and JSON body."""
+    """A webhook receiver on loopback: keeps each POST's path, headers and JSON body.
+    tls: (certificate, key) to serve https instead of http."""
 
-    def __init__(self):
+    def __init__(self, tls: tuple[str, str] | None = None):
         received = self.received = []
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,6 +90,12 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            # A client refusing the certificate fails accept() with an SSLError, an OSError
+            # the server ignores.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -348,6 +357,47 @@ class EventsTest(unittest.TestCase):
             self.assertEqual(self.notified(d, "am", "failed"), 0)
         finally:
             manager.stop()
+
+    def test_c_https_webhooks_verify_the_certificate_against_the_configured_ca(self):
+        authority = TlsAuthority(os.path.join(self.tmp.name, "pki"))
+        other = TlsAuthority(os.path.join(self.tmp.name, "other-pki"), "other-ca")
+        receiver = Receiver(tls=authority.issue("receiver"))
+        try:
+            base = f"https://127.0.0.1:{receiver.port}"
+            # The audit's auth_disabled finding at start is the event each sink gets.
+            sink = "events: [finding_raised], retry_interval: 100ms, timeout: 2s"
+            config = (f"state_dir: {self.state_dir}\nnotify:\n"
+                      f"  - {{webhook: '{base}/good', name: good, {sink}, "
+                      f"tls: {{ca_file: {authority.cert}}}}}\n"
+                      f"  - {{webhook: '{base}/wrong', name: wrong_ca, {sink}, "
+                      f"tls: {{ca_file: {other.cert}}}}}\n"
+                      f"  - {{webhook: '{base}/system', name: system_ca, {sink}}}\n"
+                      f"clusters:\n  - name: main\n    seeds: [{', '.join(self.cluster.seeds())}]\n"
+                      f"    poll_interval: {POLL_MS}ms\n    timeout: 300ms\n")
+            d = self.start_daemon("https-daemon", config)
+            wait_until(lambda: "auth_disabled" in [b["details"]["code"]
+                                                   for b in receiver.bodies("/good")], 10,
+                       "the https webhook delivered")
+            self.assertEqual({b["type"] for b in receiver.bodies("/good")}, {"finding_raised"})
+            self.assertGreaterEqual(self.notified(d, "good", "sent"), 1)
+            # A CA that did not sign the receiver's certificate (or none: the system's CAs)
+            # fails the handshake: 10 attempts 100 ms apart, then failed; polls keep their
+            # interval meanwhile.
+            gaps = self.poll_gaps(d, 2.0)
+            self.assertLess(max(gaps), 2 * POLL_MS / 1000, gaps)
+            for name in ("wrong_ca", "system_ca"):
+                wait_until(lambda name=name: self.notified(d, name, "failed") >= 1, 15,
+                           f"sink {name} counted as failed")
+                self.assertEqual(self.notified(d, name, "sent"), 0)
+                failed = [line for line in d.log_text().splitlines()
+                          if f"notify={name} " in line and " failed (" in line]
+                self.assertTrue(failed, d.log_text()[-3000:])
+                print(f"\n  {failed[0]}")
+                self.assertIn("the server's certificate is not signed by a trusted CA",
+                              failed[0])
+            self.assertEqual(receiver.bodies("/wrong") + receiver.bodies("/system"), [])
+        finally:
+            receiver.stop()
 
 
 class Alertmanager:
