@@ -16,6 +16,7 @@
 #include "controller/core/planner/node_change_plan.hpp"
 #include "controller/executor/heal_executor.hpp"
 #include "probes/connection.hpp"
+#include "probes/probe_exchange.hpp"
 
 namespace warden::cli {
 namespace {
@@ -78,7 +79,15 @@ newcomer_reading read_newcomer(const std::string& address, const cluster_target&
     } else {
         reading.cluster_nodes = nodes.text;
     }
-    reading.keys = (*replies)[1].type == probes::resp_type::integer ? (*replies)[1].integer : 0;
+    const auto& keys = (*replies)[1];
+    if (keys.type == probes::resp_type::integer) {
+        reading.keys = keys.integer;
+    } else if (keys.type == probes::resp_type::error) {
+        reading.keys_error = "DBSIZE: " + probes::one_line(keys.text);
+    } else {
+        reading.keys_error =
+            fmt::format("DBSIZE replied with a {}, not an integer", probes::to_string(keys.type));
+    }
     reading.info_server = (*replies)[2].text;
     return reading;
 }

@@ -40,6 +40,14 @@ def flagged_fail(c: Cluster, node) -> None:
     wait_until(seen, 20, f"{node.address} flagged fail")
 
 
+def every_view(c: Cluster) -> dict:
+    """Each live member's CLUSTER NODES: who it lists, where, in what role, serving what."""
+    return {n.address: sorted((v["id"], v["address"], v["role"], v["master_id"] or "-",
+                               " ".join(v["slots"]))
+                              for v in harness.parse_cluster_nodes(c.cluster_nodes(n)))
+            for n in c.members() if n.alive() and not n.stopped}
+
+
 def slots_of(c: Cluster, node_id: str) -> int:
     seed = next(n for n in c.members() if n.alive() and n.id != node_id)
     total = 0
@@ -140,6 +148,16 @@ class NodesTest(WardenTestCase):
         self.assertIn(f"{a.address}: is already a member of this cluster", refused.err)
         self.assertIn(f"{locked.address}: does not accept the cluster's credentials", refused.err)
         self.assertEqual(shape(c), before)
+
+        # A plain redis-server (cluster-enabled no) is refused on a real server too.
+        plain = harness.Standalone().start()
+        self.addCleanup(plain.stop)
+        views = every_view(c)
+        disabled = self.warden(c, "add-node", plain.address, "--yes")
+        self.assertExit(disabled, 1)
+        self.assertIn(f"{plain.address}: is not cluster-enabled", disabled.err)
+        self.assertIn("cluster support disabled", disabled.err)
+        self.assertEqual(every_view(c), views, "a refused add-node changed CLUSTER NODES")
 
         named = self.warden(c, "add-node", elsewhere.address, "--master", a.id[:8], "--dry-run")
         self.assertExit(named, 0)

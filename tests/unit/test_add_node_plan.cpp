@@ -96,6 +96,21 @@ TEST_SUITE("add-node plan") {
         CHECK(refused(member, cluster).reason == node_refusal_reason::already_member);
     }
 
+    TEST_CASE(
+        "a new node whose DBSIZE cannot be read is refused, naming why, and no flag "
+        "overrides it") {
+        auto cluster = cluster_of(orphaned_b());
+        auto forbidden = fresh('n', "127.0.0.4:7010");
+        forbidden.keys_error =
+            "DBSIZE: NOPERM this user has no permissions to run the 'dbsize' command";
+        auto refusal = refused(forbidden, cluster);
+        CHECK(refusal.reason == node_refusal_reason::keys_unknown);
+        CHECK(refusal.override_flag.empty());
+        CHECK(describe_refusal(refusal) ==
+              "127.0.0.4:7010: cannot tell whether it holds keys: DBSIZE: NOPERM this user has "
+              "no permissions to run the 'dbsize' command");
+    }
+
     TEST_CASE("a new replica covers the orphaned master, from another host when one can") {
         auto cluster = cluster_of(orphaned_b());
         // Alone, the node on b's own host still covers b: an orphan comes first.

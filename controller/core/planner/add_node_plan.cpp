@@ -98,6 +98,11 @@ std::variant<newcomer, node_refusal> judge_newcomer(const newcomer_reading& read
             address, node_refusal_reason::cluster_disabled,
             "is not cluster-enabled (CLUSTER NODES: " + reading.cluster_nodes_error + ")");
     }
+    // An unreadable count is not zero keys (an ACL may forbid DBSIZE): no flag overrides it.
+    if (!reading.keys_error.empty()) {
+        return refuse(address, node_refusal_reason::keys_unknown,
+                      "cannot tell whether it holds keys: " + reading.keys_error);
+    }
     auto spare = assess_spare(address, reading.cluster_nodes, reading.keys, domains);
     bool member = !spare.id.empty() && cluster.find(spare.id) != nullptr;
     if (member) {

@@ -36,6 +36,7 @@ enum class node_refusal_reason {
     other_cluster,         // it knows other nodes: it belongs to another cluster
     serves_slots,          // a new node with slots, or a master leaving without --drain
     holds_keys,            // a new node with keys
+    keys_unknown,          // a new node whose DBSIZE cannot be read: it may hold keys
     is_replica,            // a new node replicating something
     last_healthy_replica,  // a replica leaving would leave its master without one (--force)
     down_with_slots,       // a dead master still serving slots: its failover comes first
@@ -64,6 +65,7 @@ struct newcomer_reading {
     std::string cluster_nodes;           // its CLUSTER NODES reply text
     std::string cluster_nodes_error;     // the error reply instead ("cluster support disabled")
     std::int64_t keys = 0;               // DBSIZE
+    std::string keys_error;              // why DBSIZE gave no count (an error reply, ...)
     std::string info_server;             // INFO server
 };
 

@@ -145,6 +145,8 @@ const char* to_string(node_refusal_reason reason) {
             return "serves_slots";
         case node_refusal_reason::holds_keys:
             return "holds_keys";
+        case node_refusal_reason::keys_unknown:
+            return "keys_unknown";
         case node_refusal_reason::is_replica:
             return "is_replica";
         case node_refusal_reason::last_healthy_replica:
