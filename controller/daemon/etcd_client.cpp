@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "controller/daemon/http_post.hpp"
 #include "probes/tls.hpp"
 
 namespace warden::daemon {
@@ -104,12 +103,12 @@ result<etcd_reply> etcd_client::send(const etcd_call& call, const std::string& t
 }
 
 result<etcd_reply> etcd_client::post_to(const etcd_endpoint& target, const etcd_call& call,
-                                        const std::string& token) const {
+                                        const std::string& token) {
     http_post_request request;
     request.body = call.body;
     if (!token.empty()) request.headers.emplace_back("Authorization", token);
-    auto reply = http_post({target.host, target.port, target.tls, call.path, where(target)},
-                           request, session_->tls_.get(), timeout_);
+    auto reply = http_.post({target.host, target.port, target.tls, call.path, where(target)},
+                            request, session_->tls_.get(), timeout_);
     if (!reply) return reply.failure();
     return etcd_reply{reply->status, std::move(reply->body)};
 }

@@ -1,7 +1,7 @@
-// HTTP/1.1 (or HTTPS) to etcd's v3 JSON gateway with Boost.Beast: one POST per call on a
-// fresh connection, resolve + connect + TLS handshake + write + read bounded by one
-// deadline. The requests and their replies are built and parsed by the pure core
-// (controller/core/coordination).
+// HTTP/1.1 (or HTTPS) to etcd's v3 JSON gateway with Boost.Beast: one POST per call, each
+// bounded by one deadline, on a connection the client keeps open across calls
+// (http_client: HTTP keep-alive on an io_context of the client's own). The requests and
+// their replies are built and parsed by the pure core (controller/core/coordination).
 //
 // Blocking by design: the coordinator's thread and an action's thread each own a client
 // and make a few calls per second at most, so an event loop would buy nothing here.
@@ -19,10 +19,7 @@
 #include "config/settings.hpp"
 #include "controller/core/coordination/etcd_protocol.hpp"
 #include "controller/core/result.hpp"
-
-namespace warden::probes {
-class tls_client;  // probes/tls.hpp
-}
+#include "controller/daemon/http_post.hpp"
 
 namespace warden::daemon {
 
@@ -64,17 +61,22 @@ class etcd_client {
     // Tries the endpoints in order, starting with the last one that answered. Any HTTP
     // answer counts (an etcd error is the caller's to read); fails only when no endpoint
     // answered, naming each one's problem, or when etcd refuses the configured user.
+    // A kept connection etcd closed meanwhile (a restart) is replaced within the call.
     result<etcd_reply> post(const etcd_call& call);
+
+    // TCP connections to etcd this client opened so far: one while etcd stays up.
+    std::size_t connections_made() const { return http_.connections_made(); }
 
   private:
     result<etcd_reply> send(const etcd_call& call, const std::string& token);
     result<std::string> authenticate();
     result<etcd_reply> post_to(const etcd_endpoint& target, const etcd_call& call,
-                               const std::string& token) const;
+                               const std::string& token);
 
     std::shared_ptr<etcd_session> session_;
     std::chrono::milliseconds timeout_;
     std::size_t preferred_ = 0;
+    http_client http_;  // the kept connection, to the endpoint that answered last
 };
 
 }  // namespace warden::daemon

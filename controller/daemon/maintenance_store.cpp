@@ -211,8 +211,7 @@ result<std::unique_ptr<maintenance_hold>> maintenance_hold::take(const maintenan
         if (!window) return window.failure();
         hold.reset(new maintenance_hold(place, marker, *window));
     } else {
-        auto session = std::make_shared<etcd_session>(*place.etcd);
-        etcd_client client(session, etcd_call_timeout);
+        etcd_client client(std::make_shared<etcd_session>(*place.etcd), etcd_call_timeout);
         auto present = read_etcd_marker(client, place);
         if (!present) return present.failure();
         std::optional<maintenance_marker> window;
@@ -239,8 +238,8 @@ result<std::unique_ptr<maintenance_hold>> maintenance_hold::take(const maintenan
             }
         }
         hold.reset(new maintenance_hold(place, marker, window));
-        hold->session_ = std::move(session);
         hold->lease_ = *lease;
+        hold->client_.emplace(std::move(client));
     }
     hold->refresher_ = std::thread([raw = hold.get()] { raw->refresh_loop(); });
     return hold;
@@ -299,8 +298,7 @@ void maintenance_hold::refresh_loop() {
 bool maintenance_hold::refresh() {
     std::optional<std::string> problem;
     if (place_.etcd) {
-        etcd_client client(session_, etcd_call_timeout);
-        auto reply = client.post(keepalive_call(lease_));
+        auto reply = client_->post(keepalive_call(lease_));
         auto ttl = reply ? parse_keepalive(*reply) : result<std::int64_t>(reply.failure());
         if (ttl && *ttl == 0) {
             problem =
@@ -333,10 +331,10 @@ bool maintenance_hold::refresh() {
 void maintenance_hold::release() {
     bool window_left = window_ && window_->until > unix_seconds_now() + 1;
     if (place_.etcd) {
-        etcd_client client(session_, etcd_call_timeout);
-        if (window_left) (void)put_window(client, place_, *window_);
+        // The refresher has ended: the client is this thread's now.
+        if (window_left) (void)put_window(*client_, place_, *window_);
         // Deletes the key with the lease, unless the window now hangs on its own.
-        (void)client.post(revoke_call(lease_));
+        (void)client_->post(revoke_call(lease_));
         return;
     }
     if (lost()) return;  // not ours any more: leave it to whoever took it

@@ -17,10 +17,9 @@
 #include "config/settings.hpp"
 #include "controller/core/coordination/maintenance.hpp"
 #include "controller/core/result.hpp"
+#include "controller/daemon/etcd_client.hpp"
 
 namespace warden::daemon {
-
-class etcd_session;
 
 struct maintenance_place {
     std::string cluster;
@@ -80,8 +79,10 @@ class maintenance_hold {
     maintenance_place place_;
     maintenance_marker marker_;
     std::optional<maintenance_marker> window_;  // the manual window it replaced
-    std::shared_ptr<etcd_session> session_;     // etcd only
     std::int64_t lease_ = 0;                    // etcd only
+    // etcd only: the connection take() opened, kept for refresh() (under refreshing_) and
+    // release(), so a verify() per slot moved does not cost a connection each.
+    std::optional<etcd_client> client_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stop_ = false;
