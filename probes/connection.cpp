@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <mutex>
 #include <optional>
 
 #include "controller/core/parse/endpoint.hpp"
@@ -24,13 +25,82 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
+namespace {
+
+// The io_contexts of blocking connections, reused: a connection takes one for as long as it
+// lives and gives it back when it ends, so opening a connection (the executor opens one per
+// node per step, the audit one per node) does not build an io_context (an epoll set with its
+// eventfd and timerfd) each time. An io_context serves one connection at a time, so a
+// connection may still move between threads (security_links hands them to the audit's
+// workers); the mutex orders one owner's use before the next one's.
+class io_pool {
+  public:
+    static constexpr std::size_t max_idle = 32;  // the audit reads 16 nodes at once
+
+    static std::unique_ptr<net::io_context> take() {
+        std::lock_guard lock(shared().mutex);
+        if (shared().idle.empty()) {
+            ++shared().made;
+            return std::make_unique<net::io_context>(1);
+        }
+        auto io = std::move(shared().idle.back());
+        shared().idle.pop_back();
+        return io;
+    }
+    // Only an io_context with nothing pending: every operation started on it has completed.
+    static void give_back(std::unique_ptr<net::io_context> io) {
+        std::lock_guard lock(shared().mutex);
+        if (shared().idle.size() < max_idle) shared().idle.push_back(std::move(io));
+    }
+    static std::size_t made() {
+        std::lock_guard lock(shared().mutex);
+        return shared().made;
+    }
+
+  private:
+    struct pool {
+        std::mutex mutex;
+        std::vector<std::unique_ptr<net::io_context>> idle;
+        std::size_t made = 0;
+    };
+    static pool& shared() {
+        static pool instance;
+        return instance;
+    }
+};
+
+// A connection's io_context from the pool, given back after everything using it is gone
+// (declared before the stream and the lifeline) unless an operation was abandoned at a
+// timeout: its handler or a late DNS answer may still be due, so that one is destroyed.
+struct pooled_io {
+    pooled_io() : io(io_pool::take()) {}
+    ~pooled_io() {
+        if (abandoned) return;  // destroyed with whatever is still queued on it
+        io->restart();
+        io_pool::give_back(std::move(io));
+    }
+    pooled_io(const pooled_io&) = delete;
+    pooled_io& operator=(const pooled_io&) = delete;
+    std::unique_ptr<net::io_context> io;
+    bool abandoned = false;
+};
+
+}  // namespace
+
+std::size_t connection_io_contexts_made() {
+    return io_pool::made();
+}
+
 struct redis_connection::state {
     explicit state(std::string dialed, std::chrono::milliseconds limit)
         : address(std::move(dialed)),
           timeout(limit),
           lifeline(std::make_shared<resolver_lifeline>(io)),
           stream(io) {}
-    ~state() { lifeline->cut(); }
+    ~state() {
+        lifeline->cut();
+        stream.close();
+    }
 
     // Runs the io_context until `done` is set or the timeout passes. On timeout the socket
     // is closed (which completes the pending handlers) and the reason is returned.
@@ -38,6 +108,7 @@ struct redis_connection::state {
         io.restart();
         io.run_for(timeout);
         if (done) return std::nullopt;
+        pooled.abandoned = true;
         stream.close();
         io.restart();
         io.run_for(std::chrono::milliseconds(100));  // let the aborted handlers finish
@@ -175,7 +246,8 @@ struct redis_connection::state {
 
     std::string address;
     std::chrono::milliseconds timeout;
-    net::io_context io;
+    pooled_io pooled;
+    net::io_context& io = *pooled.io;
     std::shared_ptr<resolver_lifeline> lifeline;
     redis_stream stream;
     std::optional<tls_certificate> certificate;

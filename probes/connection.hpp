@@ -54,6 +54,10 @@ class redis_connection {
     std::unique_ptr<state> state_;
 };
 
+// io_contexts built for redis_connection so far: connections reuse them one after another
+// (one per connection alive at once), so this grows with concurrency, not with connections.
+std::size_t connection_io_contexts_made();
+
 // "ERR unknown command" -> true when an error reply says the user lacks the right to run it.
 bool is_permission_error(const resp_value& reply);
 

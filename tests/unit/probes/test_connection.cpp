@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fake_redis.hpp"
 #include "probes/connection.hpp"
+#include "probes/parallel.hpp"
 
 using namespace warden;
 using namespace warden::probes;
@@ -86,6 +88,39 @@ TEST_SUITE("connection") {
         auto reply = connection->call({"PING"});
         REQUIRE_FALSE(reply.has_value());
         CHECK(reply.failure().message.find("not a Redis reply") != std::string::npos);
+    }
+
+    TEST_CASE("connections opened one after another reuse one io_context") {
+        fake_redis node(always("+PONG\r\n"));
+        auto before = connection_io_contexts_made();
+        for (int round = 0; round < 20; ++round) {
+            auto connection = redis_connection::open(node.address(), {}, 300ms);
+            REQUIRE(connection.has_value());
+            REQUIRE(connection->call({"PING"}).has_value());
+        }
+        CHECK(connection_io_contexts_made() - before <= 1);
+    }
+
+    TEST_CASE(
+        "connections opened on some threads work on others, and their io_contexts are reused") {
+        fake_redis node(always("+PONG\r\n"));
+        constexpr std::size_t count = 8;
+        auto before = connection_io_contexts_made();
+        for (int round = 0; round < 3; ++round) {
+            std::vector<std::optional<redis_connection>> connections(count);
+            parallel_for(count, count, {}, [&](std::size_t i) {
+                auto opened = redis_connection::open(node.address(), {}, 1000ms);
+                if (opened) connections[i].emplace(std::move(*opened));
+            });
+            // Used in reverse order: most land on another thread than the one that opened them.
+            std::vector<int> answered(count, 0);
+            parallel_for(count, count, {}, [&](std::size_t i) {
+                auto& connection = connections[count - 1 - i];
+                if (connection && connection->call({"PING"})) answered[count - 1 - i] = 1;
+            });
+            CHECK(answered == std::vector<int>(count, 1));
+        }
+        CHECK(connection_io_contexts_made() - before <= count);
     }
 
     TEST_CASE("permission errors are recognised") {
