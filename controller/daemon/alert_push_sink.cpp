@@ -79,9 +79,10 @@ void alert_push_sink::push(const std::string& cluster, const std::string& body) 
         if (!base.empty() && base.back() == '/') base.pop_back();
         http_post_request request;
         request.body = body;
-        auto reply = http_post({url->where.host, url->where.port, url->tls, base + "/api/v2/alerts",
-                                fmt::format("alertmanager '{}'", settings_.name)},
-                               request, tls_.get(), settings_.timeout);
+        auto reply =
+            http_.post({url->where.host, url->where.port, url->tls, base + "/api/v2/alerts",
+                        fmt::format("alertmanager '{}'", settings_.name)},
+                       request, tls_.get(), settings_.timeout);
         if (reply && reply->status >= 200 && reply->status < 300) {
             board_.count_notification(cluster, settings_.name, "sent");
             return;

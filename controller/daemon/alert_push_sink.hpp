@@ -12,13 +12,10 @@
 #include <thread>
 
 #include "controller/core/events/alert_push.hpp"
+#include "controller/daemon/http_post.hpp"
 #include "controller/daemon/notify_sink.hpp"
 #include "controller/daemon/status_board.hpp"
 #include "probes/completion.hpp"
-
-namespace warden::probes {
-class tls_client;
-}
 
 namespace warden::daemon {
 
@@ -42,6 +39,7 @@ class alert_push_sink final : public notify_sink {
     status_board& board_;
     std::shared_ptr<probes::tls_client> tls_;
     std::string tls_problem_;
+    http_client http_;  // the thread's connection to Alertmanager, kept between pushes
     std::mutex mutex_;
     std::condition_variable_any changed_;
     std::map<std::string, alert_push_state> clusters_;
