@@ -56,6 +56,35 @@ timed_poll poll(std::vector<std::string> seeds, std::chrono::milliseconds timeou
     return run(request_for(std::move(seeds), timeout, std::move(auth)));
 }
 
+// Polls `seeds` (a frozen node first, then a live one) one at a time: when the live one's
+// probe completed, and what the frozen one reported.
+struct window_outcome {
+    std::int64_t live_ms = -1;
+    std::string frozen_error;
+};
+
+window_outcome live_answer_time(std::vector<std::string> seeds,
+                                std::chrono::milliseconds window_stall) {
+    auto request = request_for(std::move(seeds));
+    request.discover = false;
+    request.max_in_flight = 1;
+    request.window_stall = window_stall;
+    window_outcome outcome;
+    auto start = std::chrono::steady_clock::now();
+    cluster_poller poller;
+    auto result = poller.poll(request, {}, [&](node_probe& probe) {
+        if (!probe.reachable) {
+            outcome.frozen_error = probe.error;
+            return;
+        }
+        outcome.live_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+    });
+    REQUIRE(result.nodes.size() == 2);
+    return outcome;
+}
+
 const node_probe& only_node(const snapshot& result) {
     REQUIRE(result.nodes.size() == 1);
     return result.nodes.front();
@@ -388,6 +417,25 @@ TEST_SUITE("poll") {
         }
         CHECK(std::is_sorted(result.nodes.begin(), result.nodes.end(),
                              [](auto& a, auto& b) { return a.address < b.address; }));
+    }
+
+    TEST_CASE("with a window of one, a frozen node holds its place until it times out") {
+        fake_redis frozen(silent());
+        fake_redis live(cluster_node(view_line('a', "127.0.0.1:1", "myself,master")));
+        auto answered = live_answer_time({frozen.address(), live.address()}, 10s);
+        CHECK(answered.live_ms >= 290);
+        CHECK(answered.frozen_error == "timed out after 300 ms (waiting for reply)");
+    }
+
+    TEST_CASE("a frozen node gives its place in the window back after the stall time") {
+        fake_redis frozen(silent());
+        fake_redis live(cluster_node(view_line('a', "127.0.0.1:1", "myself,master")));
+        auto answered = live_answer_time({frozen.address(), live.address()}, 50ms);
+        // The live node started after 50 ms, not after the frozen one's 300 ms timeout; the
+        // frozen one still timed out on its own deadline.
+        CHECK(answered.live_ms >= 50);
+        CHECK(answered.live_ms < 250);
+        CHECK(answered.frozen_error == "timed out after 300 ms (waiting for reply)");
     }
 
     TEST_CASE("an array where a bulk string belongs is refused before it is allocated") {
