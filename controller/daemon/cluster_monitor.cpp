@@ -191,9 +191,9 @@ void cluster_monitor::poll_once() {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
     if (known && !stopping_.stop_requested()) audit(*known);
     board_.render_metrics_ahead();  // here, so that no scrape waits for the render
-    // A poll of 1,000 nodes frees tens of MB of reply text; glibc keeps freed memory of a
-    // thread's arena mapped, so without this the RSS stays at the poll's peak. A few ms a
-    // poll (measured: README "Scale").
+    // A poll of 1,000 nodes frees tens of MB of reply text; glibc keeps much of what a
+    // thread's arena freed mapped. Measured on the fake 1,000-node cluster: RSS between polls
+    // 39 MB with this, 43-46 MB without, no CPU difference within the noise.
     malloc_trim(0);
 }
 
