@@ -288,6 +288,23 @@ TEST_SUITE("discovery") {
         CHECK(targets[1].address == "[::1]:7002");
         CHECK(round.on_cluster_nodes(view).empty());
     }
+
+    TEST_CASE(
+        "a view in another order, or naming someone new where the last had another, is read") {
+        discovery round(true);
+        auto first = view_line('a', "127.0.0.1:7000", "myself,master") +
+                     view_line('b', "127.0.0.1:7001", "master");
+        CHECK(round.on_cluster_nodes(first).size() == 1);
+        auto reordered = view_line('b', "127.0.0.1:7001", "myself,master") +
+                         view_line('a', "127.0.0.1:7000", "master");
+        CHECK(round.on_cluster_nodes(reordered).empty());
+        auto grown = view_line('c', "127.0.0.1:7002", "myself,master") +
+                     view_line('d', "127.0.0.1:7003", "slave") +
+                     view_line('a', "127.0.0.1:7000", "master");
+        auto targets = round.on_cluster_nodes(grown);
+        REQUIRE(targets.size() == 1);
+        CHECK(targets[0].address == "127.0.0.1:7003");
+    }
 }
 
 TEST_SUITE("probe_exchange") {
