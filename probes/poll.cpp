@@ -20,8 +20,9 @@ namespace {
 // Every node's connection by address; a poll adds what it probes.
 using link_table = std::map<std::string, std::unique_ptr<node_link>>;
 
-// One poll: every session shares the caller's io_context, so all nodes run in parallel
-// and a node found in any view starts at once, costing at most one timeout more.
+// One poll: every session shares the caller's io_context, so nodes run in parallel (up to
+// max_in_flight at once) and a node found in any view starts as soon as the window has room,
+// costing at most one timeout more.
 class poll_round {
   public:
     poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links,
