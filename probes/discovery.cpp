@@ -44,16 +44,17 @@ std::vector<probe_target> discovery::claim_seeds(const std::vector<std::string>&
 std::vector<probe_target> discovery::on_cluster_nodes(std::string_view cluster_nodes_text) {
     std::vector<probe_target> targets;
     std::size_t start = 0;
+    std::size_t index = 0;
     while (start < cluster_nodes_text.size()) {
         auto end = std::min(cluster_nodes_text.find('\n', start), cluster_nodes_text.size());
-        auto found = on_line(cluster_nodes_text.substr(start, end - start));
+        auto found = on_line(cluster_nodes_text.substr(start, end - start), index++);
         targets.insert(targets.end(), found.begin(), found.end());
         start = end + 1;
     }
     return targets;
 }
 
-std::vector<probe_target> discovery::on_line(std::string_view line) {
+std::vector<probe_target> discovery::on_line(std::string_view line, std::size_t index) {
     // "<id> <address> <flags> ...": the key is " <address> <flags> ", spaces included.
     auto address_at = line.find(' ');
     auto flags_end = address_at == std::string_view::npos
@@ -61,7 +62,13 @@ std::vector<probe_target> discovery::on_line(std::string_view line) {
                          : line.find(' ', line.find(' ', address_at + 1) + 1);
     if (flags_end == std::string_view::npos) return {};  // the core's full parse reports it
     auto key = line.substr(address_at, flags_end + 1 - address_at);
-    if (!seen_.intern(key).second) return {};
+    // Views list their nodes in the same order: the key the last view had at this line is
+    // compared first, and hashed only when it differs.
+    if (index < keys_by_line_.size() && seen_.name(keys_by_line_[index]) == key) return {};
+    auto [number, unseen] = seen_.intern(key);
+    if (index >= keys_by_line_.size()) keys_by_line_.resize(index + 1);
+    keys_by_line_[index] = number;
+    if (!unseen) return {};
     std::vector<probe_target> targets;
     // Lines that do not parse name no one here; the core's full parse reports them.
     for (const auto& listed : list_cluster_nodes(line)) {

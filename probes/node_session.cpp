@@ -16,8 +16,6 @@ namespace {
 namespace net = boost::asio;
 using boost::system::error_code;
 
-constexpr std::size_t read_chunk_bytes = 16 * 1024;
-
 }  // namespace
 
 node_session::node_session(net::io_context& io, std::shared_ptr<resolver_lifeline> lifeline,
@@ -146,8 +144,7 @@ std::string node_session::describe_failure(const error_code& ec) {
 
 void node_session::send_request() {
     connected_at_ = std::chrono::steady_clock::now();
-    reader_.emplace();
-    if (!buffer_) buffer_ = std::make_unique_for_overwrite<char[]>(read_chunk_bytes);
+    reader_.emplace(limits_.max_reply_bytes);
     stream_.async_write(net::buffer(plan_.request),
                         [this](const error_code& write_ec, std::size_t) { on_written(write_ec); });
 }
@@ -181,8 +178,10 @@ void node_session::on_written(const error_code& ec) {
 }
 
 void node_session::read_more() {
+    auto into = reader_->read_buffer();
+    last_read_ = into.data();
     stream_.async_read_some(
-        net::buffer(buffer_.get(), read_chunk_bytes),
+        net::buffer(into.data(), into.size()),
         [this](const error_code& ec, std::size_t bytes) { on_read(ec, bytes); });
 }
 
@@ -190,7 +189,7 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
     if (phase_ != phase::exchanging) return;
     if (bytes > 0) {
         if (bytes_read_ == 0 && !stream_.tls()) {
-            if (auto speaks_tls = tls_answer_to_plaintext(std::string_view(buffer_.get(), bytes))) {
+            if (auto speaks_tls = tls_answer_to_plaintext(std::string_view(last_read_, bytes))) {
                 finish(std::move(speaks_tls));
                 return;
             }
@@ -200,7 +199,7 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
             finish(too_large_message(limits_.max_reply_bytes));
             return;
         }
-        reader_->feed(std::string_view(buffer_.get(), bytes));
+        reader_->commit(bytes);
         if (auto failure = take_replies()) {
             finish(std::move(failure));
             return;
@@ -221,11 +220,6 @@ void node_session::on_read(const error_code& ec, std::size_t bytes) {
 // Moves every complete reply out of the reader; returns why the stream is unusable, if it is.
 std::optional<std::string> node_session::take_replies() {
     while (replies_.size() < plan_.expected_replies) {
-        // No probe reply is an array; refusing one up front keeps a hostile "*2147483647"
-        // from making hiredis allocate for it.
-        if (reader_->pending_type() == '*') {
-            return "not a Redis reply (array where a bulk string was expected)";
-        }
         auto next = reader_->next();
         if (!next) return next.failure().message;
         if (!next->has_value()) return std::nullopt;
@@ -248,11 +242,10 @@ void node_session::finish(std::optional<std::string> failure) {
     phase_ = phase::done;
     deadline_.cancel();
     reader_.reset();
-    buffer_.reset();
     std::fill(plan_.request.begin(), plan_.request.end(), '\0');
     bool complete = !failure && replies_.size() == plan_.expected_replies;
     exchange_outcome outcome{std::move(replies_), std::move(failure), latency_ms_};
-    auto probe = interpret_exchange(target_.address, plan_, outcome);
+    auto probe = interpret_exchange(target_.address, plan_, std::move(outcome));
     // Kept only when the stream is exactly at a reply boundary and the node accepted us.
     probe.certificate = link_.certificate;
     link_.open = complete && probe.reachable && stream_.is_open();

@@ -98,9 +98,9 @@ class node_session {
     bool reusing_ = false;  // this exchange runs on a link a previous poll left open
     // Made when the exchange starts and dropped when it ends: a poll of 1,000 nodes keeps
     // every finished session until the round is over.
-    std::optional<resp_reader> reader_;
+    std::optional<scalar_reply_reader> reader_;
     std::vector<resp_value> replies_;
-    std::unique_ptr<char[]> buffer_;  // uninitialised: read_some fills what it reports
+    const char* last_read_ = nullptr;  // where the read in flight puts its bytes
     std::size_t bytes_read_ = 0;
     std::chrono::steady_clock::time_point connected_at_;
     std::optional<double> latency_ms_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -19,8 +20,9 @@ namespace {
 // Every node's connection by address; a poll adds what it probes.
 using link_table = std::map<std::string, std::unique_ptr<node_link>>;
 
-// One poll: every session shares the caller's io_context, so all nodes run in parallel
-// and a node found in any view starts at once, costing at most one timeout more.
+// One poll: every session shares the caller's io_context, so nodes run in parallel (up to
+// max_in_flight at once) and a node found in any view starts as soon as the window has room,
+// costing at most one timeout more.
 class poll_round {
   public:
     poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links,
@@ -47,21 +49,58 @@ class poll_round {
     }
 
   private:
+    // A started session, and whether it still counts against max_in_flight.
+    struct running {
+        explicit running(boost::asio::io_context& io) : stall(io) {}
+        std::unique_ptr<node_session> session;
+        boost::asio::steady_timer stall;
+        bool holds_place = true;
+    };
+
     void launch(std::vector<probe_target> targets) {
-        for (auto& target : targets) {
-            session_hooks hooks{
-                [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
-                [this](node_probe probe) {
-                    if (sink_) sink_(probe);
-                    probes_.push_back(std::move(probe));
-                },
-            };
-            auto& link = links_[target.address];
-            if (!link) link = std::make_unique<node_link>(io_);
-            sessions_.push_back(std::make_unique<node_session>(io_, lifeline_, std::move(target),
-                                                               request_, *link, hooks));
-            sessions_.back()->start();
+        for (auto& target : targets) waiting_.push_back(std::move(target));
+        start_waiting();
+    }
+
+    void start_waiting() {
+        const auto window = request_.max_in_flight;
+        while (!waiting_.empty() && (window == 0 || in_flight_ < window)) {
+            auto target = std::move(waiting_.front());
+            waiting_.pop_front();
+            start(std::move(target));
         }
+    }
+
+    void start(probe_target target) {
+        // A deque keeps every element where it is: the hooks below hold on to this one.
+        auto& started = running_.emplace_back(io_);
+        ++in_flight_;
+        session_hooks hooks{
+            [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
+            [this, &started](node_probe probe) {
+                if (sink_) sink_(probe);
+                probes_.push_back(std::move(probe));
+                give_place_back(started);
+            },
+        };
+        auto& link = links_[target.address];
+        if (!link) link = std::make_unique<node_link>(io_);
+        started.session = std::make_unique<node_session>(io_, lifeline_, std::move(target),
+                                                         request_, *link, hooks);
+        if (request_.max_in_flight != 0) {
+            started.stall.expires_after(request_.window_stall);
+            started.stall.async_wait([this, &started](const boost::system::error_code& ec) {
+                if (!ec) give_place_back(started);
+            });
+        }
+        started.session->start();
+    }
+
+    void give_place_back(running& session) {
+        if (!std::exchange(session.holds_place, false)) return;
+        session.stall.cancel();
+        --in_flight_;
+        start_waiting();
     }
 
     boost::asio::io_context& io_;
@@ -71,7 +110,9 @@ class poll_round {
     std::shared_ptr<resolver_lifeline> lifeline_;
     discovery discovery_;
     std::vector<node_probe> probes_;
-    std::deque<std::unique_ptr<node_session>> sessions_;
+    std::deque<probe_target> waiting_;  // found, not started: the window is full
+    std::deque<running> running_;
+    std::size_t in_flight_ = 0;
 };
 
 }  // namespace

@@ -34,9 +34,9 @@ bool is_denied(const std::vector<resp_value>& replies) {
            replies.front().text.starts_with("DENIED");
 }
 
-void take_text(std::string& field, const std::vector<resp_value>& replies, std::size_t index) {
+void take_text(std::string& field, std::vector<resp_value>& replies, std::size_t index) {
     if (index < replies.size() && replies[index].type == resp_type::string) {
-        field = replies[index].text;
+        field = std::move(replies[index].text);
     }
 }
 
@@ -61,10 +61,10 @@ probe_plan plan_probe(const credentials& auth) {
 }
 
 node_probe interpret_exchange(std::string address, const probe_plan& plan,
-                              const exchange_outcome& outcome) {
+                              exchange_outcome outcome) {
     node_probe probe;
     probe.address = std::move(address);
-    const auto& replies = outcome.replies;
+    auto& replies = outcome.replies;
     const std::size_t nodes_index = plan.sends_auth ? 1 : 0;
     if (is_denied(replies)) {
         probe.error = fmt::format("protected mode refused the connection ({})",
@@ -73,7 +73,7 @@ node_probe interpret_exchange(std::string address, const probe_plan& plan,
         const resp_value& reply = replies[nodes_index];
         if (reply.type == resp_type::string) {
             probe.reachable = true;
-            probe.cluster_nodes = reply.text;
+            probe.cluster_nodes = std::move(replies[nodes_index].text);
         } else if (reply.type == resp_type::error) {
             probe.error = cluster_nodes_error(plan, replies, reply);
         } else {
@@ -89,13 +89,6 @@ node_probe interpret_exchange(std::string address, const probe_plan& plan,
     if (probe.error.empty() && outcome.failure) probe.error = *outcome.failure;
     if (replies.size() == plan.expected_replies) probe.latency_ms = outcome.latency_ms;
     return probe;
-}
-
-std::string too_large_message(std::size_t limit) {
-    constexpr std::size_t mebibyte = 1024 * 1024;
-    if (limit % mebibyte == 0)
-        return fmt::format("replies too large (over {} MiB)", limit / mebibyte);
-    return fmt::format("replies too large (over {} bytes)", limit);
 }
 
 std::string one_line(std::string_view text) {

@@ -35,12 +35,9 @@ struct exchange_outcome {
 
 // Fills reachable/error/cluster_nodes/cluster_info/info/latency of `address`'s probe.
 // An error reply to CLUSTER NODES (NOAUTH, cluster disabled...) explains more than a later
-// transport failure, so it wins.
+// transport failure, so it wins. The replies' texts are moved into the probe, not copied.
 node_probe interpret_exchange(std::string address, const probe_plan& plan,
-                              const exchange_outcome& outcome);
-
-// "replies too large (over 64 MiB)" for a node cut off at `limit` bytes.
-std::string too_large_message(std::size_t limit);
+                              exchange_outcome outcome);
 
 // Redis error text made safe for a one-line diagnostic (bounded, printable).
 std::string one_line(std::string_view text);

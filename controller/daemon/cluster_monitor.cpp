@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -54,6 +56,16 @@ void log_unknown_once(const std::string& cluster, const topology& merged,
     for (const auto& field : merged.unknown_address_fields) log("address field", field);
 }
 
+// Exchanges in flight at once in the daemon's polls (probes/poll.hpp max_in_flight): 64
+// replies of a 1,000-node cluster are ~9 MB in buffers instead of ~133 MB, and on loopback
+// 64 at a time poll 1,000 nodes as fast as all at once.
+constexpr std::size_t poll_window = 64;
+
+probes::poll_request windowed(probes::poll_request request) {
+    request.max_in_flight = poll_window;
+    return request;
+}
+
 }  // namespace
 
 cluster_monitor::cluster_monitor(config::cluster_settings settings, probes::poll_request request,
@@ -64,7 +76,7 @@ cluster_monitor::cluster_monitor(config::cluster_settings settings, probes::poll
       coordination_(coordination),
       journal_(journal),
       heal_target_(executor::heal_target_for(
-          std::move(request), executor::analysis_policy_of(settings_), settings_.heal)),
+          windowed(std::move(request)), executor::analysis_policy_of(settings_), settings_.heal)),
       rate_limit_(settings_.heal.max_actions_per_minute) {
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
     auto announced = read_announced_epoch(settings_.heal.state_dir, settings_.name);
@@ -178,6 +190,11 @@ void cluster_monitor::poll_once() {
                    std::move(reading.plan));
     heartbeat_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
     if (known && !stopping_.stop_requested()) audit(*known);
+    board_.render_metrics_ahead();  // here, so that no scrape waits for the render
+    // A poll of 1,000 nodes frees tens of MB of reply text; glibc keeps much of what a
+    // thread's arena freed mapped. Measured on the fake 1,000-node cluster: RSS between polls
+    // 39 MB with this, 43-46 MB without, no CPU difference within the noise.
+    malloc_trim(0);
 }
 
 topology_merger cluster_monitor::fold_poll(const probes::poll_request& request, int& views) {

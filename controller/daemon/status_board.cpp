@@ -42,6 +42,7 @@ double status_board::unix_seconds(wall_time at) {
 void status_board::set_clusters(
     const std::vector<std::pair<std::string, std::chrono::milliseconds>>& clusters) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     std::map<std::string, entry> next;
     for (const auto& [name, interval] : clusters) {
         auto found = clusters_.find(name);
@@ -68,6 +69,7 @@ void status_board::set_clusters(
 void status_board::publish(const std::string& cluster, check_report report, double poll_seconds,
                            wall_time finished, heal_plan plan) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;  // removed by a reload while polling
     auto& item = found->second;
@@ -81,6 +83,7 @@ void status_board::publish(const std::string& cluster, check_report report, doub
 void status_board::publish_audit(const std::string& cluster, audit_report report,
                                  wall_time finished) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;
     auto& item = found->second;
@@ -92,6 +95,7 @@ void status_board::publish_audit(const std::string& cluster, audit_report report
 void status_board::publish_coordination(const std::string& cluster, leadership_status status,
                                         std::vector<finding> findings) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;
     auto& item = found->second;
@@ -105,12 +109,14 @@ void status_board::publish_coordination(const std::string& cluster, leadership_s
 void status_board::count_action(const std::string& cluster, const std::string& action,
                                 const std::string& outcome) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     auto found = clusters_.find(cluster);
     if (found != clusters_.end()) ++found->second.metrics.actions[{action, outcome}];
 }
 
 void status_board::count_event(const event& item) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     auto found = clusters_.find(item.cluster);
     if (found == clusters_.end()) return;
     auto& metrics = found->second.metrics;
@@ -130,6 +136,7 @@ void status_board::zero_notification_series(entry& item) const {
 
 void status_board::declare_sinks(std::vector<std::string> names) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     sink_names_ = std::move(names);
     for (auto& [name, item] : clusters_) zero_notification_series(item);
 }
@@ -137,16 +144,29 @@ void status_board::declare_sinks(std::vector<std::string> names) {
 void status_board::count_notification(const std::string& cluster, const std::string& sink,
                                       const std::string& outcome) {
     std::lock_guard lock(mutex_);
+    rendered_metrics_.reset();
     auto found = clusters_.find(cluster);
     if (found != clusters_.end()) ++found->second.metrics.notifications[{sink, outcome}];
 }
 
 std::string status_board::metrics_text() const {
     std::lock_guard lock(mutex_);
-    cluster_metrics_refs all;
-    all.reserve(clusters_.size());
-    for (const auto& [name, item] : clusters_) all.emplace_back(item.metrics);
-    return render_metrics_refs(all, version_);
+    return rendered_metrics();
+}
+
+void status_board::render_metrics_ahead() const {
+    std::lock_guard lock(mutex_);
+    rendered_metrics();
+}
+
+const std::string& status_board::rendered_metrics() const {
+    if (!rendered_metrics_) {
+        cluster_metrics_refs all;
+        all.reserve(clusters_.size());
+        for (const auto& [name, item] : clusters_) all.emplace_back(item.metrics);
+        rendered_metrics_ = render_metrics_refs(all, version_);
+    }
+    return *rendered_metrics_;
 }
 
 std::string status_board::status_json(wall_time now) const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,13 @@ class status_board {
     void count_notification(const std::string& cluster, const std::string& sink,
                             const std::string& outcome);
 
+    // The text rendered once per change of the board (a poll, a counted event): a scrape
+    // copies it. 1,000 nodes' worth takes milliseconds to render, ten scrapes a second
+    // would each pay that (and hold the lock while they did).
     std::string metrics_text() const;
+    // Renders now what the next scrape will copy: the poll loop calls it after publishing,
+    // so no scrape pays for the render.
+    void render_metrics_ahead() const;
     std::string status_json(wall_time now) const;  // status_document, serialised
     nlohmann::json status_document(wall_time now) const;
     // Fresh while every cluster's last poll is younger than 3 x its poll interval.
@@ -67,11 +74,14 @@ class status_board {
     };
     static double unix_seconds(wall_time at);
     void zero_notification_series(entry& item) const;
+    const std::string& rendered_metrics() const;  // under mutex_
 
     std::string version_;
     mutable std::mutex mutex_;
     std::map<std::string, entry> clusters_;
     std::vector<std::string> sink_names_;
+    // Every change to the board resets it; the render fills it again.
+    mutable std::optional<std::string> rendered_metrics_;
 };
 
 }  // namespace warden::daemon

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -169,6 +170,55 @@ TEST_CASE("a repeated line with a malformed ping-sent makes its view unparsable"
     REQUIRE_FALSE(cluster.disagreements.empty());
     CHECK(cluster.disagreements.back().kind == disagreement_kind::unparsable_view);
     CHECK(cluster.disagreements.back().detail.find("bad ping-sent 'x'") != std::string::npos);
+}
+
+TEST_CASE("views that list their nodes in different orders merge as views in one order") {
+    // The merge tries the node the previous view had at the same line first: a view in
+    // another order must fall back on the id, line by line.
+    auto observed = testing::load_scenario("redis-7.0/master-killed-after-failover");
+    auto shuffled = observed;
+    for (std::size_t i = 0; i < shuffled.nodes.size(); i += 2) {
+        auto& text = shuffled.nodes[i].cluster_nodes;
+        std::vector<std::string> lines;
+        for (std::size_t at = 0; at < text.size();) {
+            auto end = std::min(text.find('\n', at), text.size());
+            lines.push_back(text.substr(at, end - at));
+            at = end + 1;
+        }
+        std::rotate(lines.begin(), lines.begin() + 1 + static_cast<long>(i / 2) % 3, lines.end());
+        text.clear();
+        for (const auto& line : lines) text += line + "\n";
+    }
+    REQUIRE(shuffled.nodes.front().cluster_nodes != observed.nodes.front().cluster_nodes);
+    CHECK(merge(shuffled) == merge(observed));
+}
+
+TEST_CASE("a line is never taken for the node the previous view had at that line") {
+    // Three slotless masters whose lines differ only in id, address and pong: every view
+    // lists them in another order, so the node each line is tried against first is wrong.
+    auto line = [](char id, int port, bool myself, int pong) {
+        return fmt::format("{} 127.0.0.1:{}@1{} {}master - 0 {} 0 connected\n", std::string(40, id),
+                           port, port, myself ? "myself," : "", pong);
+    };
+    const std::string ids = "abc";
+    snapshot observed;
+    for (int view = 0; view < 3; ++view) {
+        node_probe probe;
+        probe.address = fmt::format("127.0.0.1:{}", 7000 + view);
+        probe.reachable = true;
+        for (int i = 0; i < 3; ++i) {
+            int node = (view + i) % 3;
+            probe.cluster_nodes += line(ids[node], 7000 + node, node == view, 1000 * (node + 1));
+        }
+        observed.nodes.push_back(probe);
+    }
+    auto cluster = merge(observed);
+    REQUIRE(cluster.nodes.size() == 3);
+    for (int node = 0; node < 3; ++node) {
+        const auto* found = cluster.find(std::string(40, ids[node]));
+        REQUIRE(found != nullptr);
+        CHECK(found->last_pong_ms == 1000 * (node + 1));
+    }
 }
 
 TEST_CASE("views folded one at a time, each text dropped once added, merge as a snapshot does") {

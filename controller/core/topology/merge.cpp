@@ -142,7 +142,8 @@ class topology_merger::builder {
   private:
     result<void> stage_view(std::string_view text);
     result<void> stage_line(std::string_view line);
-    std::optional<staged_line> stage_from_cache(std::string_view line) const;
+    std::optional<staged_line> stage_from_cache(std::string_view line,
+                                                std::int32_t predicted) const;
     void fold_view(const node_probe& probe);
     void note_unknown(const node_line& line);
     void fold_line(const node_line& line, std::int64_t pong, std::int32_t owner,
@@ -175,6 +176,7 @@ class topology_merger::builder {
     int views_ = 0;
     // The view being added, reused from view to view.
     std::vector<staged_line> staged_;
+    std::vector<std::int32_t> previous_order_;  // the last folded view's nodes, line by line
     std::vector<node_line> parsed_;
     std::int32_t myself_ = -1;  // index into parsed_
     std::vector<view_claim> view_claims_;
@@ -231,7 +233,9 @@ result<void> topology_merger::builder::stage_view(std::string_view text) {
 }
 
 result<void> topology_merger::builder::stage_line(std::string_view line) {
-    if (auto cached = stage_from_cache(line)) {
+    const auto index = staged_.size();
+    const std::int32_t predicted = index < previous_order_.size() ? previous_order_[index] : -1;
+    if (auto cached = stage_from_cache(line, predicted)) {
         staged_.push_back(*cached);
         return {};
     }
@@ -254,12 +258,23 @@ result<void> topology_merger::builder::stage_line(std::string_view line) {
 // The line is the node's cached line but for its ping-sent and pong-recv, when its bytes
 // before ping-sent and after pong-recv are the cached ones exactly (any other difference,
 // extra spaces included, makes it a line to parse in full).
-std::optional<staged_line> topology_merger::builder::stage_from_cache(std::string_view line) const {
-    auto node = ids_.find(line.substr(0, line.find(' ')));
-    if (node < 0 || !evidence_[node].cached) return std::nullopt;
+// `predicted`: the node the previous view listed at this line (views of one cluster list
+// their nodes in the same order): its head, which starts with its id, is compared first,
+// and the id is looked up only when that fails.
+std::optional<staged_line> topology_merger::builder::stage_from_cache(
+    std::string_view line, std::int32_t predicted) const {
+    auto head_matches = [this, line](std::int32_t candidate) {
+        if (candidate < 0 || !evidence_[candidate].cached) return false;
+        const auto& head = evidence_[candidate].cached_head;
+        return line.size() > head.size() && line.compare(0, head.size(), head) == 0;
+    };
+    auto node = predicted;
+    if (!head_matches(node)) {
+        node = ids_.find(line.substr(0, line.find(' ')));
+        if (!head_matches(node)) return std::nullopt;
+    }
     const auto& evidence = evidence_[node];
     const auto& head = evidence.cached_head;
-    if (line.size() <= head.size() || line.compare(0, head.size(), head) != 0) return std::nullopt;
     auto ping_end = line.find(' ', head.size());
     if (ping_end == std::string_view::npos) return std::nullopt;
     auto pong_end = std::min(line.find(' ', ping_end + 1), line.size());
@@ -291,6 +306,8 @@ void topology_merger::builder::fold_view(const node_probe& probe) {
         if (!line.slots.empty()) view_claims_.push_back({staged.node, &line});
     }
     fold_claims();
+    previous_order_.clear();
+    for (const auto& staged : staged_) previous_order_.push_back(staged.node);
     // The cache changes only after the view is folded: the lines above point into it.
     for (const auto& staged : staged_) {
         if (staged.parsed < 0 || staged.node < 0 || parsed_[staged.parsed].flags.myself) continue;

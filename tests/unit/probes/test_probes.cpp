@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -53,6 +54,35 @@ timed_poll run(const poll_request& request) {
 timed_poll poll(std::vector<std::string> seeds, std::chrono::milliseconds timeout = 300ms,
                 credentials auth = {}) {
     return run(request_for(std::move(seeds), timeout, std::move(auth)));
+}
+
+// Polls `seeds` (a frozen node first, then a live one) one at a time: when the live one's
+// probe completed, and what the frozen one reported.
+struct window_outcome {
+    std::int64_t live_ms = -1;
+    std::string frozen_error;
+};
+
+window_outcome live_answer_time(std::vector<std::string> seeds,
+                                std::chrono::milliseconds window_stall) {
+    auto request = request_for(std::move(seeds));
+    request.discover = false;
+    request.max_in_flight = 1;
+    request.window_stall = window_stall;
+    window_outcome outcome;
+    auto start = std::chrono::steady_clock::now();
+    cluster_poller poller;
+    auto result = poller.poll(request, {}, [&](node_probe& probe) {
+        if (!probe.reachable) {
+            outcome.frozen_error = probe.error;
+            return;
+        }
+        outcome.live_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+    });
+    REQUIRE(result.nodes.size() == 2);
+    return outcome;
 }
 
 const node_probe& only_node(const snapshot& result) {
@@ -125,6 +155,112 @@ TEST_SUITE("resp") {
     }
 }
 
+namespace {
+
+// Writes `bytes` the way a session reads: into read_buffer(), as much as it offers each time.
+void arrive(scalar_reply_reader& reader, std::string_view bytes) {
+    while (!bytes.empty()) {
+        auto into = reader.read_buffer();
+        REQUIRE_FALSE(into.empty());
+        auto size = std::min(into.size(), bytes.size());
+        std::copy_n(bytes.data(), size, into.data());
+        reader.commit(size);
+        bytes.remove_prefix(size);
+    }
+}
+
+std::vector<resp_value> scalar_replies(std::string_view bytes) {
+    scalar_reply_reader reader(1024);
+    arrive(reader, bytes);
+    std::vector<resp_value> out;
+    while (true) {
+        auto next = reader.next();
+        REQUIRE(next.has_value());
+        if (!next->has_value()) return out;
+        out.push_back(std::move(**next));
+    }
+}
+
+std::string scalar_failure(std::string_view bytes, std::size_t cap = 1024) {
+    scalar_reply_reader reader(cap);
+    arrive(reader, bytes);
+    auto next = reader.next();
+    REQUIRE_FALSE(next.has_value());
+    return next.failure().message;
+}
+
+}  // namespace
+
+TEST_SUITE("scalar replies") {
+    TEST_CASE("status, error, integer, bulk string and nil decode as resp_reader decodes them") {
+        auto stream = "+OK\r\n-ERR no\r\n:-42\r\n$5\r\nhe\0lo\r\n$-1\r\n$0\r\n\r\n"sv;
+        auto replies = scalar_replies(stream);
+        REQUIRE(replies.size() == 6);
+        resp_reader hiredis;
+        hiredis.feed(stream);
+        for (const auto& reply : replies) CHECK(reply == hiredis.next().value().value());
+    }
+
+    TEST_CASE("replies split at every byte come out whole and in order") {
+        const std::string stream = "+OK\r\n$11\r\nhello world\r\n:7\r\n";
+        for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+            INFO("cut at ", cut);
+            scalar_reply_reader reader(1024);
+            std::vector<resp_value> got;
+            for (auto piece :
+                 {std::string_view(stream).substr(0, cut), std::string_view(stream).substr(cut)}) {
+                arrive(reader, piece);
+                while (auto next = reader.next().value()) got.push_back(std::move(*next));
+            }
+            REQUIRE(got.size() == 3);
+            CHECK(got[1].text == "hello world");
+            CHECK(got[2].integer == 7);
+        }
+    }
+
+    TEST_CASE("once its header is decoded, the rest of a bulk string is read into it directly") {
+        scalar_reply_reader reader(1024 * 1024);
+        const std::string payload(100 * 1024, 'v');
+        arrive(reader, "$" + std::to_string(payload.size()) + "\r\n" + payload.substr(0, 10));
+        CHECK_FALSE(reader.next().value().has_value());
+        // Exactly what the payload still lacks: the read lands in the string, not a buffer.
+        CHECK(reader.read_buffer().size() == payload.size() - 10);
+        arrive(reader, std::string_view(payload).substr(10));
+        CHECK_FALSE(reader.next().value().has_value());  // the CRLF is still to come
+        arrive(reader, "\r\n");
+        CHECK(reader.next().value().value().text == payload);
+    }
+
+    TEST_CASE("arrays, other type bytes and bad lengths are refused, and stay refused") {
+        CHECK(scalar_failure("*2147483647\r\n") ==
+              "not a Redis reply (array where a bulk string was expected)");
+        CHECK(scalar_failure("HTTP/1.1 400 Bad Request\r\n") ==
+              "not a Redis reply (protocol error: got \"H\" as reply type byte)");
+        CHECK(scalar_failure("\x16\x03") ==
+              "not a Redis reply (protocol error: got \"\\x16\" as reply type byte)");
+        CHECK(scalar_failure("$-2\r\n") ==
+              "not a Redis reply (protocol error: bad bulk string length)");
+        CHECK(scalar_failure(":4x\r\n") == "not a Redis reply (protocol error: bad integer value)");
+        scalar_reply_reader reader(1024);
+        arrive(reader, "*1\r\n");
+        CHECK_FALSE(reader.next().has_value());
+        arrive(reader, "+OK\r\n");
+        CHECK_FALSE(reader.next().has_value());
+    }
+
+    TEST_CASE("a bulk string announced over the cap is refused before it is allocated") {
+        CHECK(scalar_failure("$999999999\r\n", 1024 * 1024) == "replies too large (over 1 MiB)");
+        CHECK(scalar_replies("$1024\r\n" + std::string(1024, 'x') + "\r\n").size() == 1);
+    }
+
+    TEST_CASE("a status line longer than the staging buffer still decodes") {
+        std::string line(40 * 1024, 's');
+        auto replies = scalar_replies("+" + line + "\r\n");
+        REQUIRE(replies.size() == 1);
+        CHECK(replies[0].text == line);
+    }
+}
+
 TEST_SUITE("discovery") {
     TEST_CASE("seeds are deduplicated by canonical address and bad seeds become errors") {
         discovery round(true);
@@ -151,6 +287,23 @@ TEST_SUITE("discovery") {
         CHECK(targets[0].address == "127.0.0.1:7001");
         CHECK(targets[1].address == "[::1]:7002");
         CHECK(round.on_cluster_nodes(view).empty());
+    }
+
+    TEST_CASE(
+        "a view in another order, or naming someone new where the last had another, is read") {
+        discovery round(true);
+        auto first = view_line('a', "127.0.0.1:7000", "myself,master") +
+                     view_line('b', "127.0.0.1:7001", "master");
+        CHECK(round.on_cluster_nodes(first).size() == 1);
+        auto reordered = view_line('b', "127.0.0.1:7001", "myself,master") +
+                         view_line('a', "127.0.0.1:7000", "master");
+        CHECK(round.on_cluster_nodes(reordered).empty());
+        auto grown = view_line('c', "127.0.0.1:7002", "myself,master") +
+                     view_line('d', "127.0.0.1:7003", "slave") +
+                     view_line('a', "127.0.0.1:7000", "master");
+        auto targets = round.on_cluster_nodes(grown);
+        REQUIRE(targets.size() == 1);
+        CHECK(targets[0].address == "127.0.0.1:7003");
     }
 }
 
@@ -281,6 +434,25 @@ TEST_SUITE("poll") {
         }
         CHECK(std::is_sorted(result.nodes.begin(), result.nodes.end(),
                              [](auto& a, auto& b) { return a.address < b.address; }));
+    }
+
+    TEST_CASE("with a window of one, a frozen node holds its place until it times out") {
+        fake_redis frozen(silent());
+        fake_redis live(cluster_node(view_line('a', "127.0.0.1:1", "myself,master")));
+        auto answered = live_answer_time({frozen.address(), live.address()}, 10s);
+        CHECK(answered.live_ms >= 290);
+        CHECK(answered.frozen_error == "timed out after 300 ms (waiting for reply)");
+    }
+
+    TEST_CASE("a frozen node gives its place in the window back after the stall time") {
+        fake_redis frozen(silent());
+        fake_redis live(cluster_node(view_line('a', "127.0.0.1:1", "myself,master")));
+        auto answered = live_answer_time({frozen.address(), live.address()}, 50ms);
+        // The live node started after 50 ms, not after the frozen one's 300 ms timeout; the
+        // frozen one still timed out on its own deadline.
+        CHECK(answered.live_ms >= 50);
+        CHECK(answered.live_ms < 250);
+        CHECK(answered.frozen_error == "timed out after 300 ms (waiting for reply)");
     }
 
     TEST_CASE("an array where a bulk string belongs is refused before it is allocated") {
