@@ -11,8 +11,8 @@ by default), one plaintext and one TLS-only (`port 0`, `tls-cluster yes`,
 tests/harness/tls_files.py; cluster-node-timeout is Redis' default 15 s, not the harness'
 2 s: at 2 s every node pings each of the 89 others every second, and 90 TLS nodes on 2
 cores then answered late, dropped links and reconnected (new handshakes), and a REPLICATE
-timed out; every other
-server setting is the harness' own; the settings that matter are read back and printed).
+timed out; every other server setting is the harness' own; the settings that matter are
+read back and printed).
 One daemon polls each in turn for --seconds. Prints CPU seconds per poll for both, their
 ratio, and the connections the nodes accepted while polling (`total_connections_received`,
 summed over the nodes; with TLS each one is a handshake) per minute. Not run by CI.
