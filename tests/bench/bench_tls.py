@@ -3,14 +3,19 @@
 plaintext, and the TLS handshakes it makes per minute.
 
     tests/bench/bench_tls.py [--masters 45] [--seconds 60] [--poll-ms 1000]
+                             [--node-timeout 15000]
 
 Two clusters of Debian's redis-server (45 masters x 1 replica = 90 nodes over 127.0.0.1-3
 by default), one plaintext and one TLS-only (`port 0`, `tls-cluster yes`,
 `tls-replication yes`, `tls-auth-clients yes`, EC P-256 certificates from
-tests/harness/tls_files.py; every other server setting is the harness' own). One daemon
-polls each in turn for --seconds. Prints CPU seconds per poll for both, their ratio, and
-the connections the nodes accepted while polling (`total_connections_received`, summed
-over the nodes; with TLS each one is a handshake) per minute. Not run by CI.
+tests/harness/tls_files.py; cluster-node-timeout is Redis' default 15 s, not the harness'
+2 s: at 2 s every node pings each of the 89 others every second, and 90 TLS nodes on 2
+cores then answered late, dropped links and reconnected (new handshakes), and a REPLICATE
+timed out; every other server setting is the harness' own; the settings that matter are
+read back and printed).
+One daemon polls each in turn for --seconds. Prints CPU seconds per poll for both, their
+ratio, and the connections the nodes accepted while polling (`total_connections_received`,
+summed over the nodes; with TLS each one is a handshake) per minute. Not run by CI.
 """
 import argparse
 import os
@@ -38,6 +43,19 @@ def metric_value(text, name):
 
 def accepted_connections(cluster):
     return sum(int(cluster.info(n, "stats")["total_connections_received"]) for n in cluster.nodes)
+
+
+SETTINGS = ("port", "tls-port", "tls-cluster", "tls-replication", "tls-auth-clients",
+            "tls-protocols", "tls-ciphersuites", "cluster-node-timeout")
+
+
+def server_settings(cluster):
+    """The settings this benchmark depends on, as the first node reports them."""
+    node = cluster.nodes[0]
+    r = cluster.redis(node)
+    version = cluster.info(node, "server")["redis_version"]
+    got = {k: r.execute_command("CONFIG", "GET", k)[1] or '""' for k in SETTINGS}
+    return f"redis-server {version}, " + ", ".join(f"{k} {v}" for k, v in got.items())
 
 
 def run_daemon(warden, cluster, tls_section, seconds, poll_ms, tmp):
@@ -85,22 +103,29 @@ def main():
     ap.add_argument("--masters", type=int, default=45)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--poll-ms", type=int, default=1000)
+    ap.add_argument("--node-timeout", type=int, default=15000, help="cluster-node-timeout, ms")
     ap.add_argument("--warden", default=os.path.join(ROOT, "build", "redis-warden"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="warden-bench-tls-") as tmp:
         ca = TlsAuthority(os.path.join(tmp, "ca"))
         results = {}
-        with Cluster(masters=args.masters, replicas=1, hosts=3, timeout=240) as plain:
+        layout = dict(masters=args.masters, replicas=1, hosts=3, timeout=240,
+                      node_timeout=args.node_timeout)
+        with Cluster(**layout) as plain:
+            settings = {"plaintext": server_settings(plain)}
             results["plaintext"] = run_daemon(args.warden, plain, "", args.seconds,
                                               args.poll_ms, tmp)
-        with Cluster(masters=args.masters, replicas=1, hosts=3, timeout=240, tls=ca) as secure:
+        with Cluster(**layout, tls=ca) as secure:
             cert, key = secure.tls_client
+            settings["tls"] = server_settings(secure)
             section = (f"    tls: {{ca_file: {ca.cert}, cert_file: {cert}, key_file: {key}}}\n")
             results["tls"] = run_daemon(args.warden, secure, section, args.seconds,
                                         args.poll_ms, tmp)
         nodes = args.masters * 2
         print(f"{nodes} nodes ({args.masters} masters x 1 replica), poll every {args.poll_ms} ms, "
               f"{args.seconds:.0f} s each, security poll off (1 h):")
+        for name, line in settings.items():
+            print(f"  {name:9} servers: {line}")
         for name, r in results.items():
             print(f"  {name:9}: {r['polls']:.0f} polls, CPU {r['cpu_per_poll_ms']:.2f} ms per poll, "
                   f"{r['connections_per_minute']:.1f} connections accepted per minute "

@@ -53,6 +53,7 @@ SLOTS = 16384
 PORT_RANGE = (12000, 21000)  # port + 10000 (bus) stays below the ephemeral range 32768+
 BUS_OFFSET = 10000
 TLS_PLAIN_OFFSET = 5000  # a mixed TLS node's plaintext port: its (TLS) port + this
+FORMING_NODE_TIMEOUT_MS = 60000  # cluster-node-timeout while the nodes meet (_meet_all)
 STATE_FILE = "cluster.json"
 
 
@@ -224,7 +225,8 @@ class Cluster:
         replication. With a user and no password, the default user is turned off.
     protected_mode: keep Redis' protected mode on (off by default: without a password it
         refuses replicas on 127.0.0.2/.3).
-    node_timeout: cluster-node-timeout in ms.
+    node_timeout: cluster-node-timeout in ms (FORMING_NODE_TIMEOUT_MS, if longer, while the
+        nodes meet in start(); see _meet_all).
     spares: extra empty cluster-enabled nodes, started but not joined.
     base_port: try this base first (e.g. fixed demo ports), else a random free one.
     dir: directory for the node dirs (created; default a new tempfile.mkdtemp()).
@@ -560,15 +562,34 @@ class Cluster:
                     raise
                 for s in range(lo, hi + 1, 1000):
                     r.execute_command("CLUSTER", "ADDSLOTS", *range(s, min(s + 1000, hi + 1)))
+        self._meet_all(members)
+        for n in replicas:
+            self.redis(n).execute_command("CLUSTER", "REPLICATE", n.master_id)
+        self.wait_healthy()
+
+    def _meet_all(self, members: list[Node]) -> None:
+        """MEET every member from the first one and wait until each knows all of them, with
+        cluster-node-timeout at FORMING_NODE_TIMEOUT_MS meanwhile, then the cluster's own.
+
+        Forming opens a bus link from every node to every other (n*(n-1) links; with
+        tls-cluster each is a TLS handshake) within seconds. Redis drops a node still in
+        handshake after node-timeout and frees a link whose PONG is node-timeout/2 late, then
+        reconnects. With 2 s and 90 TLS nodes on 2 cores the starved nodes kept dropping and
+        reopening links (tens of thousands of half-closed sockets) and never all met; with a
+        long timeout during the meet the mesh forms once, and steady state is unchanged."""
+        forming = max(self.node_timeout, FORMING_NODE_TIMEOUT_MS)
+        self._set_node_timeout(members, forming)
         first = members[0]
         for n in members[1:]:
             self.redis(first).execute_command("CLUSTER", "MEET", n.host, n.port, n.bus_port)
         total = len(members)
         wait_until(lambda: all(self._knows_all(n, total) for n in members), self.timeout,
                    f"every node to know all {total} nodes (CLUSTER MEET)")
-        for n in replicas:
-            self.redis(n).execute_command("CLUSTER", "REPLICATE", n.master_id)
-        self.wait_healthy()
+        self._set_node_timeout(members, self.node_timeout)
+
+    def _set_node_timeout(self, nodes: list[Node], ms: int) -> None:
+        for n in nodes:
+            self.redis(n).execute_command("CONFIG", "SET", "cluster-node-timeout", ms)
 
     def _knows_all(self, n: Node, total: int) -> bool:
         view = parse_cluster_nodes(self.redis(n).execute_command("CLUSTER", "NODES"))
