@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -24,11 +25,12 @@ using link_table = std::map<std::string, std::unique_ptr<node_link>>;
 class poll_round {
   public:
     poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links,
-               const probe_sink& sink)
+               const probe_sink& sink, bool keep_links)
         : io_(io),
           request_(request),
           links_(links),
           sink_(sink),
+          keep_links_(keep_links),
           lifeline_(std::make_shared<resolver_lifeline>(io)),
           discovery_(request.discover) {}
 
@@ -47,29 +49,50 @@ class poll_round {
     }
 
   private:
+    // Starts one session per turn of the event loop, not all at once: between two starts
+    // the loop sends the request of every node already connected, so the first nodes work
+    // on their replies while warden is still connecting to the others (connecting to 89
+    // nodes in one go delayed every request by all 89 connects).
     void launch(std::vector<probe_target> targets) {
-        for (auto& target : targets) {
-            session_hooks hooks{
-                [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
-                [this](node_probe probe) {
-                    if (sink_) sink_(probe);
-                    probes_.push_back(std::move(probe));
-                },
-            };
-            auto& link = links_[target.address];
-            if (!link) link = std::make_unique<node_link>(io_);
-            sessions_.push_back(std::make_unique<node_session>(io_, lifeline_, std::move(target),
-                                                               request_, *link, hooks));
-            sessions_.back()->start();
-        }
+        const bool idle = waiting_.empty();
+        for (auto& target : targets) waiting_.push_back(std::move(target));
+        if (idle && !waiting_.empty()) boost::asio::post(io_, [this] { start_next(); });
+    }
+
+    void start_next() {
+        auto target = std::move(waiting_.front());
+        waiting_.pop_front();
+        if (!waiting_.empty()) boost::asio::post(io_, [this] { start_next(); });
+        const std::string address = target.address;
+        session_hooks hooks{
+            [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
+            [this, address](node_probe probe) {
+                // A one-shot poll closes each link at once, while other nodes still answer,
+                // rather than all of them after the last reply.
+                if (!keep_links_) {
+                    auto& link = *links_[address];
+                    link.open = false;
+                    link.stream.close();
+                }
+                if (sink_) sink_(probe);
+                probes_.push_back(std::move(probe));
+            },
+        };
+        auto& link = links_[address];
+        if (!link) link = std::make_unique<node_link>(io_);
+        sessions_.push_back(std::make_unique<node_session>(io_, lifeline_, std::move(target),
+                                                           request_, *link, hooks));
+        sessions_.back()->start();
     }
 
     boost::asio::io_context& io_;
     const poll_request& request_;
     link_table& links_;
     const probe_sink& sink_;
+    bool keep_links_;
     std::shared_ptr<resolver_lifeline> lifeline_;
     discovery discovery_;
+    std::deque<probe_target> waiting_;  // discovered, not started yet
     std::vector<node_probe> probes_;
     std::deque<std::unique_ptr<node_session>> sessions_;
 };
@@ -77,7 +100,7 @@ class poll_round {
 }  // namespace
 
 snapshot poll_cluster(const poll_request& request, std::stop_token stop) {
-    cluster_poller once;
+    cluster_poller once(false);
     return once.poll(request, std::move(stop));
 }
 
@@ -94,7 +117,8 @@ struct cluster_poller::state {
     }
 };
 
-cluster_poller::cluster_poller() : state_(std::make_unique<state>()) {}
+cluster_poller::cluster_poller(bool keep_links)
+    : state_(std::make_unique<state>()), keep_links_(keep_links) {}
 cluster_poller::~cluster_poller() = default;  // state: links (sockets) before their io
 
 std::size_t cluster_poller::open_links() const {
@@ -109,7 +133,7 @@ snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop,
     io.restart();
     snapshot result;
     {
-        poll_round round(io, request, state_->links, sink);
+        poll_round round(io, request, state_->links, sink, keep_links_);
         // io_context::stop() is thread safe; what it leaves queued is dropped by start_over.
         std::stop_callback cancel(stop, [&io] { io.stop(); });
         round.start();
