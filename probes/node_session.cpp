@@ -36,7 +36,7 @@ void node_session::start() {
     if (link_.open && stream_.is_open()) {
         // Authenticated on an earlier poll: the probe goes without AUTH.
         reusing_ = true;
-        plan_ = plan_probe({});
+        plan_ = plan_probe({}, request_.read_cluster_info);
         phase_ = phase::exchanging;
         send_request();
         return;
@@ -49,7 +49,7 @@ void node_session::start_fresh() {
     link_.open = false;
     link_.certificate.reset();
     stream_.close();
-    plan_ = plan_probe(request_.auth);
+    plan_ = plan_probe(request_.auth, request_.read_cluster_info);
     error_code not_ip;
     auto ip = net::ip::make_address(target_.endpoint.host, not_ip);
     if (!not_ip) {
@@ -86,6 +86,13 @@ void node_session::connect(const std::vector<tcp::endpoint>& endpoints) {
     if (!endpoints.empty()) stream_.socket().open(endpoints.front().protocol(), opened);
     if (opened) {
         finish(describe_socket_error(opened));
+        return;
+    }
+    if (endpoints.size() == 1) {
+        // The range form below closes the socket opened above and opens another: for one
+        // address (every node a view names) that is three system calls per node for nothing.
+        stream_.socket().async_connect(endpoints.front(),
+                                       [this](const error_code& ec) { on_connected(ec); });
         return;
     }
     // Tries each resolved address in turn ("localhost" may give ::1 then 127.0.0.1).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -26,11 +27,12 @@ using link_table = std::map<std::string, std::unique_ptr<node_link>>;
 class poll_round {
   public:
     poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links,
-               const probe_sink& sink)
+               const probe_sink& sink, bool keep_links)
         : io_(io),
           request_(request),
           links_(links),
           sink_(sink),
+          keep_links_(keep_links),
           lifeline_(std::make_shared<resolver_lifeline>(io)),
           discovery_(request.discover) {}
 
@@ -59,32 +61,51 @@ class poll_round {
 
     void launch(std::vector<probe_target> targets) {
         for (auto& target : targets) waiting_.push_back(std::move(target));
-        start_waiting();
+        schedule_start();
     }
 
-    void start_waiting() {
+    bool may_start() const {
         const auto window = request_.max_in_flight;
-        while (!waiting_.empty() && (window == 0 || in_flight_ < window)) {
+        return !waiting_.empty() && (window == 0 || in_flight_ < window);
+    }
+
+    // Starts one session per turn of the event loop, not all at once: between two starts
+    // the loop sends the request of every node already connected, so the first nodes work
+    // on their replies while warden is still connecting to the others (connecting to 89
+    // nodes in one go delayed every request by all 89 connects).
+    void schedule_start() {
+        if (start_posted_ || !may_start()) return;
+        start_posted_ = true;
+        boost::asio::post(io_, [this] {
+            start_posted_ = false;
+            if (!may_start()) return;
             auto target = std::move(waiting_.front());
             waiting_.pop_front();
             start(std::move(target));
-        }
+            schedule_start();
+        });
     }
 
     void start(probe_target target) {
         // A deque keeps every element where it is: the hooks below hold on to this one.
         auto& started = running_.emplace_back(io_);
         ++in_flight_;
+        auto& link = links_[target.address];
+        if (!link) link = std::make_unique<node_link>(io_);
         session_hooks hooks{
             [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
-            [this, &started](node_probe probe) {
+            [this, &started, &link = *link](node_probe probe) {
+                // A one-shot poll closes each link at once, while other nodes still answer,
+                // rather than all of them after the last reply.
+                if (!keep_links_) {
+                    link.open = false;
+                    link.stream.close();
+                }
                 if (sink_) sink_(probe);
                 probes_.push_back(std::move(probe));
                 give_place_back(started);
             },
         };
-        auto& link = links_[target.address];
-        if (!link) link = std::make_unique<node_link>(io_);
         started.session = std::make_unique<node_session>(io_, lifeline_, std::move(target),
                                                          request_, *link, hooks);
         if (request_.max_in_flight != 0) {
@@ -100,25 +121,27 @@ class poll_round {
         if (!std::exchange(session.holds_place, false)) return;
         session.stall.cancel();
         --in_flight_;
-        start_waiting();
+        schedule_start();
     }
 
     boost::asio::io_context& io_;
     const poll_request& request_;
     link_table& links_;
     const probe_sink& sink_;
+    bool keep_links_;
     std::shared_ptr<resolver_lifeline> lifeline_;
     discovery discovery_;
     std::vector<node_probe> probes_;
-    std::deque<probe_target> waiting_;  // found, not started: the window is full
+    std::deque<probe_target> waiting_;  // found, not started: the window is full or not yet
     std::deque<running> running_;
     std::size_t in_flight_ = 0;
+    bool start_posted_ = false;  // a start is queued on the loop
 };
 
 }  // namespace
 
 snapshot poll_cluster(const poll_request& request, std::stop_token stop) {
-    cluster_poller once;
+    cluster_poller once(false);
     return once.poll(request, std::move(stop));
 }
 
@@ -135,7 +158,8 @@ struct cluster_poller::state {
     }
 };
 
-cluster_poller::cluster_poller() : state_(std::make_unique<state>()) {}
+cluster_poller::cluster_poller(bool keep_links)
+    : state_(std::make_unique<state>()), keep_links_(keep_links) {}
 cluster_poller::~cluster_poller() = default;  // state: links (sockets) before their io
 
 std::size_t cluster_poller::open_links() const {
@@ -150,7 +174,7 @@ snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop,
     io.restart();
     snapshot result;
     {
-        poll_round round(io, request, state_->links, sink);
+        poll_round round(io, request, state_->links, sink, keep_links_);
         // io_context::stop() is thread safe; what it leaves queued is dropped by start_over.
         std::stop_callback cancel(stop, [&io] { io.stop(); });
         round.start();

@@ -34,6 +34,9 @@ struct poll_request {
     credentials auth;
     std::chrono::milliseconds timeout{500};  // per node, connect through last reply
     bool discover = true;                    // also probe every node named in any view
+    // Also send CLUSTER INFO (node_probe::cluster_info). check does not read it: leaving it
+    // out spares every node a command and a reply.
+    bool read_cluster_info = true;
     // Bytes read from one node before it is cut off, so a hostile peer cannot exhaust memory.
     std::size_t max_reply_bytes = 64 * 1024 * 1024;
     // Exchanges in flight at once; 0: every node at once. At 1,000 nodes each CLUSTER NODES
@@ -62,7 +65,9 @@ snapshot poll_cluster(const poll_request& request, std::stop_token stop = {});
 // one poller per poll loop. Polls never overlap.
 class cluster_poller {
   public:
-    cluster_poller();
+    // keep_links false: every link is closed as soon as its node's probe ends (one poll
+    // only, as poll_cluster does).
+    explicit cluster_poller(bool keep_links = true);
     ~cluster_poller();
     cluster_poller(const cluster_poller&) = delete;
     cluster_poller& operator=(const cluster_poller&) = delete;
@@ -79,6 +84,7 @@ class cluster_poller {
   private:
     struct state;
     std::unique_ptr<state> state_;
+    bool keep_links_ = true;
     long long connections_made_ = 0;
     long long handshakes_made_ = 0;
 };

@@ -42,7 +42,7 @@ void take_text(std::string& field, std::vector<resp_value>& replies, std::size_t
 
 }  // namespace
 
-probe_plan plan_probe(const credentials& auth) {
+probe_plan plan_probe(const credentials& auth, bool cluster_info) {
     probe_plan plan;
     if (auth.password) {
         plan.sends_auth = true;
@@ -53,10 +53,11 @@ probe_plan plan_probe(const credentials& auth) {
         }
     }
     append_command(plan.request, {"CLUSTER", "NODES"});
-    append_command(plan.request, {"CLUSTER", "INFO"});
+    if (cluster_info) append_command(plan.request, {"CLUSTER", "INFO"});
+    plan.sends_cluster_info = cluster_info;
     // Only the section check needs: full INFO costs each node (and warden) far more.
     append_command(plan.request, {"INFO", "replication"});
-    plan.expected_replies = plan.sends_auth ? 4 : 3;
+    plan.expected_replies = (plan.sends_auth ? 1 : 0) + (cluster_info ? 1 : 0) + 2;
     return plan;
 }
 
@@ -83,8 +84,9 @@ node_probe interpret_exchange(std::string address, const probe_plan& plan,
     } else if (plan.sends_auth && !replies.empty() && replies.front().type == resp_type::error) {
         probe.error = "authentication failed: " + one_line(replies.front().text);
     }
-    take_text(probe.cluster_info, replies, nodes_index + 1);
-    take_text(probe.info, replies, nodes_index + 2);
+    const std::size_t info_index = nodes_index + (plan.sends_cluster_info ? 2 : 1);
+    if (plan.sends_cluster_info) take_text(probe.cluster_info, replies, nodes_index + 1);
+    take_text(probe.info, replies, info_index);
     // A reachable node that then stalled keeps its view; the error says what is missing.
     if (probe.error.empty() && outcome.failure) probe.error = *outcome.failure;
     if (replies.size() == plan.expected_replies) probe.latency_ms = outcome.latency_ms;

@@ -2,8 +2,8 @@
 // The request is one pipelined write:
 //   [AUTH [user] password]   only when a password is configured
 //   CLUSTER NODES            bulk string: the node's view (reachable iff this arrives)
-//   CLUSTER INFO             bulk string
-//   INFO                     bulk string, every default section
+//   [CLUSTER INFO]           bulk string; left out when the caller does not read it (check)
+//   INFO replication         bulk string
 #pragma once
 
 #include <cstddef>
@@ -21,10 +21,11 @@ namespace warden::probes {
 struct probe_plan {
     std::string request;  // encoded bytes; holds the password when AUTH is sent
     bool sends_auth = false;
+    bool sends_cluster_info = false;
     std::size_t expected_replies = 0;
 };
 
-probe_plan plan_probe(const credentials& auth);
+probe_plan plan_probe(const credentials& auth, bool cluster_info = true);
 
 // How the exchange ended before every reply arrived, if it did.
 struct exchange_outcome {

@@ -8,6 +8,7 @@
 #include "controller/cli/command_exit.hpp"
 #include "controller/cli/saved_views.hpp"
 #include "controller/core/report/report.hpp"
+#include "probes/poll.hpp"
 
 namespace warden::cli {
 namespace {
@@ -65,6 +66,30 @@ int report_on(const check_report& report, const std::string& format,
     return exit_check_unknown;
 }
 
+struct polled_cluster {
+    snapshot observed;
+    check_report report;
+};
+
+// Folds each view as it arrives, while other nodes are still answering, rather than all of
+// them after the last reply. When the fold order could have mattered (a node not reached,
+// views that disagree), the snapshot is analysed again in its own order: the report is the
+// same whatever order the replies came in.
+polled_cluster poll_and_fold(const cluster_target& target) {
+    auto request = target.request;
+    request.read_cluster_info = false;  // check reads none of it: one command less per node
+    topology_merger merger(target.policy.topology, false);
+    probes::cluster_poller once(false);
+    auto observed = once.poll(request, {}, [&merger](node_probe& probe) {
+        (void)merger.add(probe);  // an unusable view is recorded by the merge
+    });
+    observed.cluster_name = target.name;
+    auto report = merger.order_matters() ? analyze(observed, target.policy)
+                                         : analyze(target.name, std::move(merger),
+                                                   as_of_poll(target.policy, observed.observed_at));
+    return {std::move(observed), std::move(report)};
+}
+
 }  // namespace
 
 void add_check_command(CLI::App& app, check_options& options) {
@@ -102,10 +127,9 @@ int run_check(const check_options& options) {
     if (!targets) return fail("check", exit_check_unknown, targets.failure().message);
     int worst = 0;
     for (const auto& target : *targets) {
-        auto observed = probes::poll_cluster(target.request);
-        observed.cluster_name = target.name;
-        worst = std::max(worst, report_on(analyze(observed, target.policy), format,
-                                          nothing_reachable(observed)));
+        auto polled = poll_and_fold(target);
+        worst =
+            std::max(worst, report_on(polled.report, format, nothing_reachable(polled.observed)));
     }
     return worst;
 }

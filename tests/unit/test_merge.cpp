@@ -46,6 +46,42 @@ TEST_CASE("merging is deterministic whatever order the probes arrive in") {
     CHECK(merge(observed) == merge(reversed));
 }
 
+TEST_CASE("agreeing views from every node fold to one topology in any order") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    auto fold = [](const std::vector<node_probe>& probes) {
+        topology_merger merger({}, false);
+        for (const auto& probe : probes) CHECK(merger.add(probe));
+        CHECK_FALSE(merger.order_matters());
+        return std::move(merger).finish();
+    };
+    auto reversed = observed.nodes;
+    std::reverse(reversed.begin(), reversed.end());
+    CHECK(fold(reversed) == merge(observed));
+}
+
+TEST_CASE("the fold order is said to matter when a node or a view does not agree") {
+    auto order_matters = [](const snapshot& observed) {
+        topology_merger merger({}, false);
+        for (const auto& probe : observed.nodes) (void)merger.add(probe);
+        return merger.order_matters();
+    };
+    auto healthy = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    CHECK_FALSE(order_matters(healthy));
+    CHECK(order_matters(testing::load_scenario("redis-7.0/master-killed-after-failover")));
+    auto unreachable = healthy;
+    testing::probe_at(unreachable, "127.0.0.3:21105").reachable = false;
+    CHECK(order_matters(unreachable));
+    auto lacking = healthy;
+    auto& probe = testing::probe_at(lacking, "127.0.0.1:21100");
+    auto at = probe.cluster_nodes.find(replica_21104);
+    probe.cluster_nodes.erase(at, probe.cluster_nodes.find('\n', at) + 1 - at);
+    CHECK(order_matters(lacking));
+    auto dialed_twice = healthy;
+    dialed_twice.nodes.push_back(dialed_twice.nodes.front());
+    dialed_twice.nodes.back().address = "localhost:21100";
+    CHECK(order_matters(dialed_twice));
+}
+
 TEST_CASE("a replica read from its own INFO reports its link status") {
     auto cluster = merge(testing::load_scenario("redis-7.0/replica-masterauth-wrong"));
     const auto* replica = cluster.find(replica_21104);

@@ -28,6 +28,9 @@ check_report analyze(const snapshot& observed, const analysis_policy& policy);
 // `policy.topology`.
 check_report analyze(std::string cluster_name, topology_merger&& merger,
                      const analysis_policy& policy);
+// `policy` judging as of the poll that ended at `observed_at` (unix seconds), unless it
+// names its own time: what analyze(snapshot) does with the snapshot's observed_at.
+analysis_policy as_of_poll(const analysis_policy& policy, std::int64_t observed_at);
 
 nlohmann::json finding_json(const finding& item);  // {code,severity,nodes,message[,remediation]}
 nlohmann::json report_json(const check_report& report);  // the object render_json prints

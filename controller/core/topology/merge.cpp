@@ -137,6 +137,7 @@ class topology_merger::builder {
     }
 
     result<void> add_probe(const node_probe& probe);
+    bool order_matters() const;
     topology finish();
 
   private:
@@ -174,6 +175,7 @@ class topology_merger::builder {
     std::set<std::string> unknown_flags_;
     std::set<std::string> unknown_fields_;
     int views_ = 0;
+    bool order_matters_ = false;  // a fold so far whose outcome depended on what came first
     // The view being added, reused from view to view.
     std::vector<staged_line> staged_;
     std::vector<std::int32_t> previous_order_;  // the last folded view's nodes, line by line
@@ -185,6 +187,8 @@ class topology_merger::builder {
 };
 
 result<void> topology_merger::builder::add_probe(const node_probe& probe) {
+    // Unobserved probes attach to whichever node the merge finds first at their address.
+    order_matters_ = order_matters_ || !probe.reachable;
     if (!probe.reachable) {
         unobserved_.push_back({probe.address,
                                probe.error.empty() ? "no CLUSTER NODES reply" : probe.error,
@@ -194,6 +198,7 @@ result<void> topology_merger::builder::add_probe(const node_probe& probe) {
     auto staged = stage_view(probe.cluster_nodes);
     if (staged && myself_ < 0) staged = error{"CLUSTER NODES reply has no myself line"};
     if (!staged) {
+        order_matters_ = true;
         const auto& message = staged.failure().message;
         unparsable_.push_back(
             {disagreement_kind::unparsable_view,
@@ -203,7 +208,10 @@ result<void> topology_merger::builder::add_probe(const node_probe& probe) {
             {probe.address, "unusable CLUSTER NODES reply: " + message, probe.certificate});
         return error{message, error_kind::protocol};
     }
-    if (!merged_views_.insert(parsed_[myself_].id).second) return {};  // a node dialed twice
+    if (!merged_views_.insert(parsed_[myself_].id).second) {  // a node dialed twice
+        order_matters_ = true;                                // the first of its views counted
+        return {};
+    }
     fold_view(probe);
     return {};
 }
@@ -361,7 +369,10 @@ void topology_merger::builder::fold_self_claims(const node_line& line, std::int3
     for (const auto& range : line.slots) {
         for (int slot = range.first; slot <= range.last; ++slot) {
             auto& claim = slots_[slot];
-            if (claim.self_claim >= 0 && claim.self_claim != owner) claim.claimed_twice = true;
+            if (claim.self_claim >= 0 && claim.self_claim != owner) {
+                claim.claimed_twice = true;
+                order_matters_ = true;  // the last claimant is the one kept
+            }
             claim.self_claim = owner;
         }
     }
@@ -416,7 +427,10 @@ void topology_merger::builder::fold_claims_slot_by_slot() {
                     claim.last_view = views_;
                     ++claim.views_assigning;
                 }
-                if (claim.owner >= 0 && claim.owner != owner) claim.owners_differ = true;
+                if (claim.owner >= 0 && claim.owner != owner) {
+                    claim.owners_differ = true;
+                    order_matters_ = true;  // an equal epoch keeps the first owner
+                }
                 if (claim.owner < 0 || line->config_epoch > claim.owner_epoch) {
                     claim.owner = owner;
                     claim.owner_epoch = line->config_epoch;
@@ -424,6 +438,18 @@ void topology_merger::builder::fold_claims_slot_by_slot() {
             }
         }
     }
+}
+
+// Besides the folds flagged as they happened: a node without its own view keeps the first
+// of its equal-epoch lines, and add_disagreements lists per-node disagreements in the order
+// the views first named the nodes.
+bool topology_merger::builder::order_matters() const {
+    if (order_matters_) return true;
+    return std::any_of(evidence_.begin(), evidence_.end(), [this](const node_evidence& node) {
+        return !node.own_line || node.views_listing < views_ ||
+               (node.min_epoch != node.max_epoch && node.replica_votes == 0) ||
+               (node.master_votes > 0 && node.replica_votes > 0);
+    });
 }
 
 void topology_merger::builder::count_shared_claims() {
@@ -671,6 +697,10 @@ topology_merger& topology_merger::operator=(topology_merger&&) noexcept = defaul
 
 result<void> topology_merger::add(const node_probe& probe) {
     return builder_->add_probe(probe);
+}
+
+bool topology_merger::order_matters() const {
+    return builder_->order_matters();
 }
 
 topology topology_merger::finish() && {

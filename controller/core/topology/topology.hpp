@@ -118,6 +118,11 @@ class topology_merger {
     // A failure says why the probe's CLUSTER NODES text is unusable; the merged topology
     // records it as an unparsable view all the same.
     result<void> add(const node_probe& probe);
+    // False when folding the same probes in any other order gives the same topology, as on
+    // a cluster where every node answered and all views agree. True when a tie-break
+    // followed the order (a node no view of its own describes, equal-epoch claims, a node
+    // dialed twice, disagreements listed in fold order): fold them in a fixed order instead.
+    bool order_matters() const;
     topology finish() &&;
 
   private:

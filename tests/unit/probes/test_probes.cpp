@@ -315,6 +315,23 @@ TEST_SUITE("probe_exchange") {
         CHECK(plan.request.starts_with("*3\r\n$4\r\nAUTH\r\n$6\r\nwarden\r\n$2\r\npw\r\n"));
     }
 
+    TEST_CASE("without CLUSTER INFO the INFO reply is read from the slot after the view") {
+        auto plan = plan_probe({std::nullopt, "pw"}, false);
+        CHECK(plan.expected_replies == 3);
+        CHECK(plan.request.find("CLUSTER\r\n$4\r\nINFO") == std::string::npos);
+        exchange_outcome outcome{{resp_value{resp_type::status, "OK", 0, {}},
+                                  resp_value{resp_type::string, "view", 0, {}},
+                                  resp_value{resp_type::string, "role:master\r\n", 0, {}}},
+                                 std::nullopt,
+                                 2.0};
+        auto probe = interpret_exchange("h:1", plan, outcome);
+        CHECK(probe.reachable);
+        CHECK(probe.cluster_info.empty());
+        CHECK(probe.info == "role:master\r\n");
+        CHECK(probe.latency_ms == 2.0);
+        CHECK(plan_probe({}).request.find("CLUSTER\r\n$4\r\nINFO") != std::string::npos);
+    }
+
     TEST_CASE("a node whose view arrived stays reachable when a later reply is missing") {
         auto plan = plan_probe({});
         exchange_outcome outcome{{resp_value{resp_type::string, "view", 0, {}}},
@@ -519,6 +536,33 @@ TEST_SUITE("kept connections") {
         CHECK(node.auths == 1);
         CHECK(poller.connections_made() == 1);
         CHECK(poller.open_links() == 1);
+    }
+
+    TEST_CASE("a one-shot poller has closed a node's link by the time its probe is reported") {
+        counting_node node;
+        node.set_view(view_line('a', node.server.address(), "myself,master"));
+        for (bool keep_links : {true, false}) {
+            cluster_poller poller(keep_links);
+            std::size_t open_when_reported = 99;
+            auto result = poller.poll(request_for({node.server.address()}), {}, [&](node_probe&) {
+                open_when_reported = poller.open_links();
+            });
+            CHECK(only_node(result).reachable);
+            CHECK(open_when_reported == (keep_links ? 1U : 0U));
+        }
+    }
+
+    TEST_CASE("a poll that does not read CLUSTER INFO does not send it") {
+        fake_redis server(cluster_node(view_line('a', "127.0.0.1:1", "myself,master")));
+        auto request = request_for({server.address()});
+        request.read_cluster_info = false;
+        auto result = run(request).result;
+        CHECK(only_node(result).reachable);
+        CHECK(only_node(result).cluster_info.empty());
+        for (const auto& command : server.commands_seen()) {
+            CHECK(command != std::vector<std::string>{"CLUSTER", "INFO"});
+        }
+        CHECK(server.commands_seen().size() == 2);  // CLUSTER NODES, INFO replication
     }
 
     TEST_CASE("a connection the server closed between polls is reopened in the same poll") {
