@@ -208,6 +208,10 @@ class FailoverInterruptedTest(WardenTestCase):
         self.assertIn("every slot is still served by one of the two", err)
         self.c.cont_node(self.r)
         serving = self.settled_on_one_of_the_two()
+        # The thawed replica stays flagged fail until the others hear from it again; until
+        # then warden rightly refuses to hand over to it ("no healthy replica"), as it would
+        # to an operator retrying too early.
+        self.c.wait_healthy()
         rerun = run_warden("failover", "--seed", self.c.members()[0].address, "--master",
                            self.c.node(serving).address, "--yes", limit=90)
         self.assertExit(rerun, 0)
