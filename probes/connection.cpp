@@ -3,16 +3,17 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <mutex>
 #include <optional>
 
 #include "controller/core/parse/endpoint.hpp"
+#include "probes/idle_pool.hpp"
 #include "probes/probe_exchange.hpp"
 #include "probes/redis_stream.hpp"
 #include "probes/resolve.hpp"
@@ -32,41 +33,27 @@ namespace {
 // node per step, the audit one per node) does not build an io_context (an epoll set with its
 // eventfd and timerfd) each time. An io_context serves one connection at a time, so a
 // connection may still move between threads (security_links hands them to the audit's
-// workers); the mutex orders one owner's use before the next one's.
+// workers); the pool's mutex orders one owner's use before the next one's.
 class io_pool {
   public:
-    static constexpr std::size_t max_idle = 32;  // the audit reads 16 nodes at once
-
     static std::unique_ptr<net::io_context> take() {
-        std::lock_guard lock(shared().mutex);
-        if (shared().idle.empty()) {
-            ++shared().made;
-            return std::make_unique<net::io_context>(1);
-        }
-        auto io = std::move(shared().idle.back());
-        shared().idle.pop_back();
-        return io;
+        if (auto idle = shared().take()) return std::move(*idle);
+        ++made_;
+        return std::make_unique<net::io_context>(1);
     }
     // Only an io_context with nothing pending: every operation started on it has completed.
     static void give_back(std::unique_ptr<net::io_context> io) {
-        std::lock_guard lock(shared().mutex);
-        if (shared().idle.size() < max_idle) shared().idle.push_back(std::move(io));
+        shared().give_back(std::move(io));
     }
-    static std::size_t made() {
-        std::lock_guard lock(shared().mutex);
-        return shared().made;
-    }
+    static std::size_t made() { return made_; }
 
   private:
-    struct pool {
-        std::mutex mutex;
-        std::vector<std::unique_ptr<net::io_context>> idle;
-        std::size_t made = 0;
-    };
-    static pool& shared() {
-        static pool instance;
+    static constexpr std::size_t max_idle = 32;  // the audit reads 16 nodes at once
+    static idle_pool<std::unique_ptr<net::io_context>>& shared() {
+        static idle_pool<std::unique_ptr<net::io_context>> instance(max_idle);
         return instance;
     }
+    static inline std::atomic<std::size_t> made_ = 0;
 };
 
 // A connection's io_context from the pool, given back after everything using it is gone

@@ -152,14 +152,6 @@ result<std::optional<resp_value>> resp_reader::next() {
     return std::optional<resp_value>{convert(*static_cast<const redisReply*>(raw))};
 }
 
-std::optional<char> resp_reader::pending_type() const {
-    // ridx == -1: hiredis is between replies, so buf[pos] is the next reply's type byte.
-    const redisReader& reader = *reader_;
-    if (reader.err != 0 || reader.ridx != -1 || reader.buf == nullptr) return std::nullopt;
-    if (reader.pos >= reader.len) return std::nullopt;
-    return reader.buf[reader.pos];
-}
-
 scalar_reply_reader::scalar_reply_reader(std::size_t max_bulk_bytes)
     : max_bulk_bytes_(max_bulk_bytes), staging_(staging_bytes) {}
 

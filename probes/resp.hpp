@@ -55,10 +55,6 @@ class resp_reader {
     // "not a Redis reply (protocol error: ...)" when the bytes are not RESP.
     result<std::optional<resp_value>> next();
 
-    // Type byte of the next reply when it is buffered and not yet started ('*' for an
-    // array...). Lets a caller refuse a reply shape before hiredis allocates for it.
-    std::optional<char> pending_type() const;
-
   private:
     std::unique_ptr<redisReader, detail::reader_deleter> reader_;
 };

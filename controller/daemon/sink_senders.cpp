@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <mutex>
-#include <vector>
 
 #include "controller/core/events/webhook_payload.hpp"
 #include "controller/core/parse/endpoint.hpp"
 #include "controller/daemon/http_post.hpp"
 #include "controller/executor/shell_command.hpp"
+#include "probes/idle_pool.hpp"
 #include "probes/tls.hpp"
 
 namespace warden::daemon {
@@ -28,27 +27,6 @@ sink_sender exec_sender(const config::notify_sink_settings& settings) {
                                : fmt::format("exit {}", ran->exit_code)};
     };
 }
-
-// Kept connections to one webhook receiver, one per delivery running at once (a sink_queue
-// runs up to 16): a delivery borrows an idle client, or a new one, and gives it back.
-class http_clients {
-  public:
-    http_client borrow() {
-        std::lock_guard lock(mutex_);
-        if (idle_.empty()) return {};
-        auto client = std::move(idle_.back());
-        idle_.pop_back();
-        return client;
-    }
-    void give_back(http_client client) {
-        std::lock_guard lock(mutex_);
-        idle_.push_back(std::move(client));
-    }
-
-  private:
-    std::mutex mutex_;
-    std::vector<http_client> idle_;
-};
 
 sink_sender webhook_sender(const config::notify_sink_settings& settings) {
     auto url = parse_http_url(settings.url);  // validated at load
@@ -72,14 +50,17 @@ sink_sender webhook_sender(const config::notify_sink_settings& settings) {
     // The label names the sink, never the URL: a query string may carry a token.
     http_post_target target{url->where.host, url->where.port, url->tls, url->path,
                             fmt::format("webhook '{}'", settings.name)};
-    auto clients = std::make_shared<http_clients>();
+    // Kept connections to the receiver, one per delivery running at once: a delivery takes
+    // an idle client, or a new one, and gives it back.
+    auto clients = std::make_shared<probes::idle_pool<http_client>>(sink_queue::max_running);
     return [settings, target, tls, problem, clients](const event& item, int attempt,
                                                      std::stop_token stop) -> delivery_attempt {
         if (!problem.empty()) return {delivery_verdict::failed, problem};
         http_post_request request;
         request.headers = settings.headers;
         request.body = webhook_body(item, settings.format);
-        auto client = clients->borrow();
+        auto idle = clients->take();
+        http_client client = idle ? std::move(*idle) : http_client{};
         auto reply = client.post(target, request, tls.get(), settings.timeout);
         clients->give_back(std::move(client));
         if (stop.stop_requested()) return {delivery_verdict::failed, "stopped", true};

@@ -41,8 +41,7 @@ double status_board::unix_seconds(wall_time at) {
 
 void status_board::set_clusters(
     const std::vector<std::pair<std::string, std::chrono::milliseconds>>& clusters) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     std::map<std::string, entry> next;
     for (const auto& [name, interval] : clusters) {
         auto found = clusters_.find(name);
@@ -68,8 +67,7 @@ void status_board::set_clusters(
 
 void status_board::publish(const std::string& cluster, check_report report, double poll_seconds,
                            wall_time finished, heal_plan plan) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;  // removed by a reload while polling
     auto& item = found->second;
@@ -82,8 +80,7 @@ void status_board::publish(const std::string& cluster, check_report report, doub
 
 void status_board::publish_audit(const std::string& cluster, audit_report report,
                                  wall_time finished) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;
     auto& item = found->second;
@@ -94,8 +91,7 @@ void status_board::publish_audit(const std::string& cluster, audit_report report
 
 void status_board::publish_coordination(const std::string& cluster, leadership_status status,
                                         std::vector<finding> findings) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     auto found = clusters_.find(cluster);
     if (found == clusters_.end()) return;
     auto& item = found->second;
@@ -108,15 +104,13 @@ void status_board::publish_coordination(const std::string& cluster, leadership_s
 
 void status_board::count_action(const std::string& cluster, const std::string& action,
                                 const std::string& outcome) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     auto found = clusters_.find(cluster);
     if (found != clusters_.end()) ++found->second.metrics.actions[{action, outcome}];
 }
 
 void status_board::count_event(const event& item) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     auto found = clusters_.find(item.cluster);
     if (found == clusters_.end()) return;
     auto& metrics = found->second.metrics;
@@ -135,18 +129,22 @@ void status_board::zero_notification_series(entry& item) const {
 }
 
 void status_board::declare_sinks(std::vector<std::string> names) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     sink_names_ = std::move(names);
     for (auto& [name, item] : clusters_) zero_notification_series(item);
 }
 
 void status_board::count_notification(const std::string& cluster, const std::string& sink,
                                       const std::string& outcome) {
-    std::lock_guard lock(mutex_);
-    rendered_metrics_.reset();
+    auto lock = lock_to_change();
     auto found = clusters_.find(cluster);
     if (found != clusters_.end()) ++found->second.metrics.notifications[{sink, outcome}];
+}
+
+std::unique_lock<std::mutex> status_board::lock_to_change() {
+    std::unique_lock lock(mutex_);
+    rendered_metrics_.reset();
+    return lock;
 }
 
 std::string status_board::metrics_text() const {

@@ -75,6 +75,8 @@ class status_board {
     static double unix_seconds(wall_time at);
     void zero_notification_series(entry& item) const;
     const std::string& rendered_metrics() const;  // under mutex_
+    // The lock every change to the board takes: it also drops the rendered /metrics text.
+    std::unique_lock<std::mutex> lock_to_change();
 
     std::string version_;
     mutable std::mutex mutex_;

@@ -138,15 +138,6 @@ TEST_SUITE("resp") {
               "not a Redis reply (protocol error: got \"H\" as reply type byte)");
     }
 
-    TEST_CASE("the type of a reply not yet started can be inspected before parsing it") {
-        resp_reader reader;
-        CHECK_FALSE(reader.pending_type().has_value());
-        reader.feed("+OK\r\n*2147483647\r\n");
-        CHECK(reader.pending_type() == '+');
-        CHECK(reader.next().value()->text == "OK");
-        CHECK(reader.pending_type() == '*');
-    }
-
     TEST_CASE("an encoded command decodes back to its arguments") {
         std::vector<std::string_view> arguments{"AUTH", "us er", std::string_view("p\r\n", 3)};
         auto encoded = encode_command(arguments);
