@@ -36,6 +36,7 @@ class discovery {
   private:
     bool claim(const std::string& address) { return claimed_.insert(address).second; }
     std::vector<probe_target> on_line(std::string_view line, std::size_t index);
+    bool seen_at_line(std::string_view line, std::size_t index) const;
 
     bool follow_views_;
     std::set<std::string> claimed_;
@@ -43,7 +44,12 @@ class discovery {
     // someone new depends on nothing else, and at 1,000 nodes every reply repeats the
     // others' 1,000 lines.
     string_index seen_;
-    std::vector<std::int32_t> keys_by_line_;  // seen_'s number of the key last seen at line i
+    // The key last seen at line i: seen_'s number for it, and where in its line it started.
+    struct line_key {
+        std::int32_t key = -1;
+        std::size_t at = 0;
+    };
+    std::vector<line_key> keys_by_line_;
 };
 
 // Canonical form of a parsed address; IP literals are normalised ("::0001" -> "::1").
