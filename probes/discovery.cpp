@@ -58,6 +58,15 @@ std::vector<probe_target> discovery::on_cluster_nodes(std::string_view cluster_n
     return targets;
 }
 
+std::vector<probe_target> discovery::on_lines(const std::vector<std::string>& lines) {
+    std::vector<probe_target> targets;
+    for (const auto& line : lines) {
+        auto found = on_line(line, no_line_index);
+        targets.insert(targets.end(), found.begin(), found.end());
+    }
+    return targets;
+}
+
 // Views list their nodes in the same order: whether this line has the key the last view had
 // at the same line, looked for where that one was, without splitting the line into fields
 // (at 1,000 nodes every poll reads a million lines, all of them already seen).
@@ -78,8 +87,10 @@ std::vector<probe_target> discovery::on_line(std::string_view line, std::size_t 
     if (flags_end == std::string_view::npos) return {};  // the core's full parse reports it
     auto key = line.substr(address_at, flags_end + 1 - address_at);
     auto [number, unseen] = seen_.intern(key);
-    if (index >= keys_by_line_.size()) keys_by_line_.resize(index + 1);
-    keys_by_line_[index] = {number, address_at};
+    if (index != no_line_index) {
+        if (index >= keys_by_line_.size()) keys_by_line_.resize(index + 1);
+        keys_by_line_[index] = {number, address_at};
+    }
     if (!unseen) return {};
     std::vector<probe_target> targets;
     // Lines that do not parse name no one here; the core's full parse reports them.

@@ -32,9 +32,12 @@ class discovery {
     // without a usable address (empty host, port 0, noaddr, handshake). The "myself" line is
     // the replying node, perhaps dialed under another name: it is claimed, not probed again.
     std::vector<probe_target> on_cluster_nodes(std::string_view cluster_nodes_text);
+    // The same for some lines of a view, in no particular place in it.
+    std::vector<probe_target> on_lines(const std::vector<std::string>& lines);
 
   private:
     bool claim(const std::string& address) { return claimed_.insert(address).second; }
+    static constexpr std::size_t no_line_index = static_cast<std::size_t>(-1);
     std::vector<probe_target> on_line(std::string_view line, std::size_t index);
     bool seen_at_line(std::string_view line, std::size_t index) const;
 

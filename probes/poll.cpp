@@ -27,11 +27,12 @@ using link_table = std::map<std::string, std::unique_ptr<node_link>>;
 class poll_round {
   public:
     poll_round(boost::asio::io_context& io, const poll_request& request, link_table& links,
-               const probe_sink& sink, bool keep_links)
+               const probe_sink& sink, const folding_sink& folding, bool keep_links)
         : io_(io),
           request_(request),
           links_(links),
           sink_(sink),
+          folding_(folding),
           keep_links_(keep_links),
           lifeline_(std::make_shared<resolver_lifeline>(io)),
           discovery_(request.discover) {}
@@ -93,7 +94,9 @@ class poll_round {
         auto& link = links_[target.address];
         if (!link) link = std::make_unique<node_link>(io_);
         session_hooks hooks{
-            [this](std::string_view text) { launch(discovery_.on_cluster_nodes(text)); },
+            [this](std::string_view text) {
+                if (!folding_) launch(discovery_.on_cluster_nodes(text));
+            },
             [this, &started, &link = *link](node_probe probe) {
                 // A one-shot poll closes each link at once, while other nodes still answer,
                 // rather than all of them after the last reply.
@@ -102,6 +105,7 @@ class poll_round {
                     link.stream.close();
                 }
                 if (sink_) sink_(probe);
+                if (folding_) launch(discovery_.on_lines(folding_(probe)));
                 probes_.push_back(std::move(probe));
                 give_place_back(started);
             },
@@ -128,6 +132,7 @@ class poll_round {
     const poll_request& request_;
     link_table& links_;
     const probe_sink& sink_;
+    const folding_sink& folding_;
     bool keep_links_;
     std::shared_ptr<resolver_lifeline> lifeline_;
     discovery discovery_;
@@ -170,11 +175,21 @@ std::size_t cluster_poller::open_links() const {
 
 snapshot cluster_poller::poll(const poll_request& request, std::stop_token stop,
                               const probe_sink& sink) {
+    return run_poll(request, std::move(stop), sink, {});
+}
+
+snapshot cluster_poller::poll_folding(const poll_request& request, std::stop_token stop,
+                                      const folding_sink& sink) {
+    return run_poll(request, std::move(stop), {}, sink);
+}
+
+snapshot cluster_poller::run_poll(const poll_request& request, std::stop_token stop,
+                                  const probe_sink& sink, const folding_sink& folding) {
     auto& io = *state_->io;
     io.restart();
     snapshot result;
     {
-        poll_round round(io, request, state_->links, sink, keep_links_);
+        poll_round round(io, request, state_->links, sink, folding, keep_links_);
         // io_context::stop() is thread safe; what it leaves queued is dropped by start_over.
         std::stop_callback cancel(stop, [&io] { io.stop(); });
         round.start();

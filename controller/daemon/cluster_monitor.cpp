@@ -202,11 +202,13 @@ topology_merger cluster_monitor::fold_poll(const probes::poll_request& request, 
     // 100 MB a poll, and the merged topology is all the daemon keeps.
     topology_merger merger(heal_target_.analysis.topology, false);
     views = 0;
-    poller_.poll(request, stopping_.get_token(), [&merger, &views](node_probe& probe) {
+    poller_.poll_folding(request, stopping_.get_token(), [&merger, &views](node_probe& probe) {
         bool answered = !probe.cluster_nodes.empty();
+        std::vector<std::string> unfamiliar;  // what discovery reads of this view
         // An unusable view is recorded in the topology all the same.
-        if (merger.add(probe) && answered) ++views;
+        if (merger.add(probe, &unfamiliar) && answered) ++views;
         std::string().swap(probe.cluster_nodes);
+        return unfamiliar;
     });
     return merger;
 }

@@ -208,6 +208,62 @@ TEST_CASE("a repeated line with a malformed ping-sent makes its view unparsable"
     CHECK(cluster.disagreements.back().detail.find("bad ping-sent 'x'") != std::string::npos);
 }
 
+TEST_CASE("a repeated line with more after it on the same line is read afresh") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    edit_last_view_line_21102(observed, " connected", " connected x");
+    auto cluster = merge(observed);
+    CHECK(cluster.views == 5);
+    REQUIRE_FALSE(cluster.disagreements.empty());
+    CHECK(cluster.disagreements.back().kind == disagreement_kind::unparsable_view);
+}
+
+TEST_CASE("a repeated line whose pong-recv has 19 digits is read afresh, and refused") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    edit_last_view_line_21102(observed, " 0 17955", " 0 9999999999999999999");
+    auto cluster = merge(observed);
+    CHECK(cluster.views == 5);
+    REQUIRE_FALSE(cluster.disagreements.empty());
+    CHECK(cluster.disagreements.back().detail.find("bad pong-recv") != std::string::npos);
+}
+
+TEST_CASE("the lines no earlier view printed are handed back, for discovery to read") {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    edit_last_view_line_21102(observed, " master - ", " master,fail? - ");
+    auto& last = testing::probe_at(observed, "127.0.0.3:21105");
+    std::swap(last, observed.nodes.back());  // the edited view is added last
+    topology_merger merger({}, false);
+    std::vector<std::string> unfamiliar;
+    for (std::size_t i = 0; i < observed.nodes.size(); ++i) {
+        CAPTURE(i);
+        REQUIRE(merger.add(observed.nodes[i], &unfamiliar));
+        auto has = [&unfamiliar](std::string_view text) {
+            return std::any_of(unfamiliar.begin(), unfamiliar.end(), [text](const auto& line) {
+                return line.find(text) != std::string::npos;
+            });
+        };
+        if (i == 0) {
+            CHECK(unfamiliar.size() == 6);  // every line is new
+            continue;
+        }
+        CHECK(has("myself"));  // a view's own line is flagged only there
+        // The second view also prints the first view's node without myself, a first; the
+        // last view the edited line.
+        bool two = i == 1 || i + 1 == observed.nodes.size();
+        CHECK(unfamiliar.size() == (two ? 2u : 1u));
+        if (i + 1 == observed.nodes.size()) CHECK(has("master,fail?"));
+    }
+    node_probe unusable;
+    unusable.address = "127.0.0.9:1";
+    unusable.reachable = true;
+    unusable.cluster_nodes = "garbage\nmore garbage\n";
+    CHECK_FALSE(merger.add(unusable, &unfamiliar));
+    CHECK(unfamiliar == std::vector<std::string>{"garbage", "more garbage", ""});
+    node_probe unreached;
+    unreached.address = "127.0.0.9:2";
+    CHECK(merger.add(unreached, &unfamiliar));
+    CHECK(unfamiliar.empty());
+}
+
 TEST_CASE("views that list their nodes in different orders merge as views in one order") {
     // The merge tries the node the previous view had at the same line first: a view in
     // another order must fall back on the id, line by line.

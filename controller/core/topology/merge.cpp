@@ -145,7 +145,7 @@ class topology_merger::builder {
         slots_.resize(slot_count);
     }
 
-    result<void> add_probe(const node_probe& probe);
+    result<void> add_probe(const node_probe& probe, std::vector<std::string>* unfamiliar);
     bool order_matters() const;
     topology finish();
 
@@ -158,6 +158,8 @@ class topology_merger::builder {
     result<void> stage_view(std::string_view text);
     result<void> stage_parsed_line(std::string_view line);
     std::optional<cache_hit> stage_from_cache(std::string_view rest, std::int32_t predicted) const;
+    void note_unfamiliar(std::string_view text, bool staged,
+                         std::vector<std::string>& unfamiliar) const;
     void fold_view(const node_probe& probe);
     void cache_bytes(std::int32_t node, std::string_view head, std::string_view tail);
     std::string_view cached_head(std::int32_t node) const {
@@ -202,7 +204,8 @@ class topology_merger::builder {
     bool order_matters_ = false;  // a fold so far whose outcome depended on what came first
     // The view being added, reused from view to view.
     std::vector<staged_line> staged_;
-    std::vector<std::int32_t> previous_order_;  // the last folded view's nodes, line by line
+    std::vector<std::string_view> parsed_lines_;  // the text of each of parsed_
+    std::vector<std::int32_t> previous_order_;    // the last folded view's nodes, line by line
     std::vector<node_line> parsed_;
     std::int32_t myself_ = -1;  // index into parsed_
     std::vector<view_claim> view_claims_;
@@ -210,7 +213,9 @@ class topology_merger::builder {
     std::vector<claim_set> claim_sets_;
 };
 
-result<void> topology_merger::builder::add_probe(const node_probe& probe) {
+result<void> topology_merger::builder::add_probe(const node_probe& probe,
+                                                 std::vector<std::string>* unfamiliar) {
+    if (unfamiliar) unfamiliar->clear();
     // Unobserved probes attach to whichever node the merge finds first at their address.
     order_matters_ = order_matters_ || !probe.reachable;
     if (!probe.reachable) {
@@ -220,6 +225,7 @@ result<void> topology_merger::builder::add_probe(const node_probe& probe) {
         return {};
     }
     auto staged = stage_view(probe.cluster_nodes);
+    if (unfamiliar) note_unfamiliar(probe.cluster_nodes, staged.has_value(), *unfamiliar);
     if (staged && myself_ < 0) staged = error{"CLUSTER NODES reply has no myself line"};
     if (!staged) {
         order_matters_ = true;
@@ -245,6 +251,7 @@ result<void> topology_merger::builder::add_probe(const node_probe& probe) {
 result<void> topology_merger::builder::stage_view(std::string_view text) {
     staged_.clear();
     parsed_.clear();
+    parsed_lines_.clear();
     myself_ = -1;
     int line_number = 0;
     std::size_t start = 0;
@@ -284,6 +291,7 @@ result<void> topology_merger::builder::stage_parsed_line(std::string_view line) 
     staged.parsed = static_cast<std::int32_t>(parsed_.size());
     staged.pong = parsed->pong_received;
     parsed_.push_back(std::move(*parsed));
+    parsed_lines_.push_back(line);
     staged_.push_back(staged);
     return {};
 }
@@ -372,6 +380,20 @@ void topology_merger::builder::fold_view(const node_probe& probe) {
     for (const auto& open : myself.open_slots) {
         open_slots_.push_back({open.slot, myself.id, open});
     }
+}
+
+// The lines the cache did not serve were parsed in full: those, or all of a view that could
+// not be read (whatever of it parses may still name someone).
+void topology_merger::builder::note_unfamiliar(std::string_view text, bool staged,
+                                               std::vector<std::string>& unfamiliar) const {
+    if (staged) {
+        unfamiliar.assign(parsed_lines_.begin(), parsed_lines_.end());
+        return;
+    }
+    for_each_piece(text, '\n', [&unfamiliar](std::string_view line) {
+        unfamiliar.emplace_back(line);
+        return true;
+    });
 }
 
 // A line that changed appends its bytes again: the buffer grows only by lines parsed in
@@ -752,8 +774,8 @@ topology_merger::~topology_merger() = default;
 topology_merger::topology_merger(topology_merger&&) noexcept = default;
 topology_merger& topology_merger::operator=(topology_merger&&) noexcept = default;
 
-result<void> topology_merger::add(const node_probe& probe) {
-    return builder_->add_probe(probe);
+result<void> topology_merger::add(const node_probe& probe, std::vector<std::string>* unfamiliar) {
+    return builder_->add_probe(probe, unfamiliar);
 }
 
 bool topology_merger::order_matters() const {

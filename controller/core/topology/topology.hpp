@@ -117,7 +117,10 @@ class topology_merger {
 
     // A failure says why the probe's CLUSTER NODES text is unusable; the merged topology
     // records it as an unparsable view all the same.
-    result<void> add(const node_probe& probe);
+    // `unfamiliar`, when given, receives the view's lines that no view added before printed
+    // byte for byte (ping-sent/pong-recv aside): only those can name an address or flags
+    // not met yet (every line of a view that could not be read; none of a node unreached).
+    result<void> add(const node_probe& probe, std::vector<std::string>* unfamiliar = nullptr);
     // False when folding the same probes in any other order gives the same topology, as on
     // a cluster where every node answered and all views agree. True when a tie-break
     // followed the order (a node no view of its own describes, equal-epoch claims, a node

@@ -280,6 +280,18 @@ TEST_SUITE("discovery") {
         CHECK(round.on_cluster_nodes(view).empty());
     }
 
+    TEST_CASE("lines on their own name new nodes as a view's lines do") {
+        discovery round(true);
+        std::vector<node_probe> rejected;
+        round.claim_seeds({"127.0.0.1:7000"}, rejected);
+        std::vector<std::string> lines{"not a line", view_line('a', "127.0.0.1:7000", "master"),
+                                       view_line('b', "127.0.0.1:7001", "slave")};
+        auto targets = round.on_lines(lines);
+        REQUIRE(targets.size() == 1);
+        CHECK(targets[0].address == "127.0.0.1:7001");
+        CHECK(round.on_lines(lines).empty());
+    }
+
     TEST_CASE(
         "a view in another order, or naming someone new where the last had another, is read") {
         discovery round(true);
@@ -442,6 +454,30 @@ TEST_SUITE("poll") {
         }
         CHECK(std::is_sorted(result.nodes.begin(), result.nodes.end(),
                              [](auto& a, auto& b) { return a.address < b.address; }));
+    }
+
+    TEST_CASE("a folding poll discovers the nodes named by the lines its sink returns, only") {
+        std::string view_b = view_line('b', "127.0.0.1:1", "myself,master");
+        fake_redis second(cluster_node(view_b));
+        fake_redis unnamed(cluster_node(view_line('c', "127.0.0.1:3", "myself,master")));
+        std::string second_line = view_line('b', second.address(), "master");
+        std::string view_a = view_line('a', "127.0.0.1:2", "myself,master") + second_line +
+                             view_line('c', unnamed.address(), "slave");
+        fake_redis seed(cluster_node(view_a));
+        cluster_poller poller(false);
+        std::vector<std::string> folded;
+        auto result =
+            poller.poll_folding(request_for({seed.address()}), {}, [&](node_probe& probe) {
+                folded.push_back(probe.address);
+                if (probe.address != seed.address()) {
+                    return std::vector<std::string>{};
+                }
+                // As a merger that met the third line before.
+                return std::vector<std::string>{second_line.substr(0, second_line.size() - 1)};
+            });
+        REQUIRE(result.nodes.size() == 2);
+        CHECK(folded.size() == 2);
+        for (const auto& node : result.nodes) CHECK(node.address != unnamed.address());
     }
 
     TEST_CASE("with a window of one, a frozen node holds its place until it times out") {
