@@ -6,7 +6,9 @@
 Prints the median wall time of each tool (the two take turns), the ratio (target: warden <= 0.25 x redis-cli),
 how long the servers alone take to answer what check asks (every node asked at once by a
 minimal non-blocking client, addresses known in advance, no process start, no analysis: the
-floor for any tool on this machine; and one node after another, as redis-cli does), then the
+floor for any tool on this machine; and one node after another, as redis-cli does), how long
+`redis-warden version` takes (process start and exit: what warden adds to that floor before
+it asks the seed anything), then the
 same with one master frozen by SIGSTOP (redis-cli 7.0 has no timeout: it is killed after
 --hang-limit seconds and reported as such). Also prints the load average. Not run by CI.
 """
@@ -165,6 +167,8 @@ def main():
         print("the servers alone answering CLUSTER NODES + INFO replication, no client work:")
         print(f"  every node at once:        {at_once:8.1f} ms (floor for any tool here)")
         print(f"  one node after another:    {one_by_one:8.1f} ms")
+        start, _ = median_ms([args.warden, "version"], args.runs, 10)
+        print(f"  redis-warden version:      {start:8.1f} ms (warden's process start and exit alone)")
         print(f"  load average (1 min):      {os.getloadavg()[0]:8.1f} (2 cores)")
         frozen = cluster.masters()[-1]
         cluster.kill(frozen, signal.SIGSTOP)
