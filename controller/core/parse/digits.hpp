@@ -4,6 +4,7 @@
 // at-a-time (SWAR) version that it did not, on tests/bench/bench_synthetic_cluster.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -16,15 +17,16 @@ namespace warden {
 inline std::optional<std::int64_t> read_digits(std::string_view text, std::size_t& at) {
     constexpr std::size_t max_digits = 18;
     const std::size_t begin = at;
-    std::int64_t value = 0;
-    for (; at < text.size(); ++at) {
+    // One more than allowed, so that a 19th digit is seen; the text's end bounds it too.
+    const std::size_t stop = std::min(text.size(), begin + max_digits + 1);
+    std::uint64_t value = 0;  // 19 digits fit unsigned; only 18 are taken
+    for (; at < stop; ++at) {
         auto digit = static_cast<unsigned char>(text[at] - '0');
         if (digit > 9) break;
-        if (at - begin == max_digits) return std::nullopt;
         value = value * 10 + digit;
     }
-    if (at == begin) return std::nullopt;
-    return value;
+    if (at == begin || at - begin > max_digits) return std::nullopt;
+    return static_cast<std::int64_t>(value);
 }
 
 }  // namespace warden
