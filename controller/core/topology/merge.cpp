@@ -127,8 +127,6 @@ struct staged_line {
     std::int32_t node = -1;    // interned id; -1 for an id no folded view listed yet
     std::int32_t parsed = -1;  // index into the view's parsed lines; -1 when the cache served
     std::int64_t pong = 0;
-    std::string_view head;  // the line's bytes for the cache (valid while the text is)
-    std::string_view tail;
 };
 
 // The slots one line claims in one view.
@@ -180,18 +178,13 @@ class topology_merger::builder {
     topology finish();
 
   private:
-    // A line served by the cache, and where it ends in the text it was read from.
-    struct cache_hit {
-        staged_line staged;
-        std::size_t line_end = 0;  // the offset of its '\n' (or of the text's end)
-    };
     result<void> stage_view(std::string_view text);
     result<void> stage_parsed_line(std::string_view line);
-    std::optional<cache_hit> stage_from_cache(std::string_view rest, std::int32_t predicted) const;
+    std::size_t stage_from_cache(std::string_view rest, std::int32_t predicted);
     void note_unfamiliar(std::string_view text, bool staged,
                          std::vector<std::string>& unfamiliar) const;
     void fold_view(const node_probe& probe);
-    void cache_bytes(std::int32_t node, std::string_view head, std::string_view tail);
+    void cache_bytes(std::int32_t node, std::string_view line);
 
     void note_unknown(const node_line& line);
     void fold_line(const node_line& line, std::int64_t pong, std::int32_t owner,
@@ -227,6 +220,7 @@ class topology_merger::builder {
     int views_ = 0;
     bool order_matters_ = false;  // a fold so far whose outcome depended on what came first
     // The view being added, reused from view to view.
+    static constexpr std::size_t not_cached = static_cast<std::size_t>(-1);
     std::vector<staged_line> staged_;
     std::vector<std::string_view> parsed_lines_;  // the text of each of parsed_
     std::vector<std::int32_t> previous_order_;    // the last folded view's nodes, line by line
@@ -284,9 +278,8 @@ result<void> topology_merger::builder::stage_view(std::string_view text) {
         const auto index = staged_.size();
         const std::int32_t predicted = index < previous_order_.size() ? previous_order_[index] : -1;
         const std::string_view rest(text.data() + start, text.size() - start);
-        if (auto cached = stage_from_cache(rest, predicted)) {
-            staged_.push_back(cached->staged);
-            start += cached->line_end + 1;
+        if (auto line_end = stage_from_cache(rest, predicted); line_end != not_cached) {
+            start += line_end + 1;
             continue;
         }
         auto end = std::min(text.find('\n', start), text.size());
@@ -305,11 +298,7 @@ result<void> topology_merger::builder::stage_view(std::string_view text) {
 
 result<void> topology_merger::builder::stage_parsed_line(std::string_view line) {
     staged_line staged;
-    if (auto cut = cut_line(line)) {
-        staged.node = ids_.find(cut->id);
-        staged.head = cut->head;
-        staged.tail = cut->tail;
-    }
+    if (auto cut = cut_line(line)) staged.node = ids_.find(cut->id);
     auto parsed = parse_cluster_nodes_line(line);
     if (!parsed) return parsed.failure();
     if (parsed->flags.myself && myself_ < 0) myself_ = static_cast<std::int32_t>(parsed_.size());
@@ -328,9 +317,10 @@ result<void> topology_merger::builder::stage_parsed_line(std::string_view line) 
 // nodes this runs for a million lines a second.
 // `predicted`: the node the previous view listed at this line (views of one cluster list
 // their nodes in the same order): its head, which starts with its id, is compared first,
-// and the id is looked up only when that fails.
-std::optional<topology_merger::builder::cache_hit> topology_merger::builder::stage_from_cache(
-    std::string_view rest, std::int32_t predicted) const {
+// and the id is looked up only when that fails. Stages the line and returns the offset of its
+// end ('\n', or the text's end) when the cache serves it, not_cached otherwise.
+std::size_t topology_merger::builder::stage_from_cache(std::string_view rest,
+                                                       std::int32_t predicted) {
     // Raw memcmp on offsets: string_view's substr and compare, not inlined here, were a tenth
     // of the time.
     const char* cache = line_cache_.data();
@@ -345,26 +335,24 @@ std::optional<topology_merger::builder::cache_hit> topology_merger::builder::sta
     auto node = predicted;
     if (!head_matches(node)) {
         node = ids_.find(rest.substr(0, rest.find_first_of(" \n")));
-        if (!head_matches(node)) return std::nullopt;
+        if (!head_matches(node)) return not_cached;
     }
     std::size_t at = cached_bytes_[node].head_size;
     auto ping = read_digits(rest, at);
-    if (!ping || at >= rest.size() || rest[at] != ' ') return std::nullopt;
+    if (!ping || at >= rest.size() || rest[at] != ' ') return not_cached;
     ++at;
     auto pong = read_digits(rest, at);
-    if (!pong) return std::nullopt;
+    if (!pong) return not_cached;
     const auto& bytes = cached_bytes_[node];
     if (rest.size() - at < bytes.tail_size ||
         std::memcmp(rest.data() + at, cache + bytes.tail_at, bytes.tail_size) != 0) {
-        return std::nullopt;
+        return not_cached;
     }
     at += bytes.tail_size;
     if (at < rest.size() && rest[at] == '\r') ++at;
-    if (at < rest.size() && rest[at] != '\n') return std::nullopt;  // more follows on the line
-    staged_line staged;
-    staged.node = node;
-    staged.pong = *pong;
-    return cache_hit{staged, at};
+    if (at < rest.size() && rest[at] != '\n') return not_cached;  // more follows on the line
+    staged_.push_back({node, -1, *pong});
+    return at;
 }
 
 void topology_merger::builder::fold_view(const node_probe& probe) {
@@ -402,7 +390,7 @@ void topology_merger::builder::fold_view(const node_probe& probe) {
         auto& evidence = evidence_[staged.node];
         evidence.cached_line = std::move(parsed_[staged.parsed]);
         evidence.cached_gist = gist_of(evidence.cached_line);
-        cache_bytes(staged.node, staged.head, staged.tail);
+        cache_bytes(staged.node, parsed_lines_[staged.parsed]);
     }
     const node_line& myself = parsed_[myself_];
     for (const auto& open : myself.open_slots) {
@@ -426,10 +414,16 @@ void topology_merger::builder::note_unfamiliar(std::string_view text, bool stage
 
 // A line that changed appends its bytes again: the buffer grows only by lines parsed in
 // full, a few per view at most once the first view of a poll is read.
-void topology_merger::builder::cache_bytes(std::int32_t node, std::string_view head,
-                                           std::string_view tail) {
+void topology_merger::builder::cache_bytes(std::int32_t node, std::string_view line) {
     if (cached_bytes_.size() <= static_cast<std::size_t>(node)) cached_bytes_.resize(node + 1);
     auto& at = cached_bytes_[node];
+    auto cut = cut_line(line);
+    if (!cut) {  // a line that parsed has its six fields; should that change, serve nothing
+        at = {};
+        return;
+    }
+    auto head = cut->head;
+    auto tail = cut->tail;
     at.head_at = static_cast<std::uint32_t>(line_cache_.size());
     at.head_size = static_cast<std::uint32_t>(head.size());
     line_cache_.append(head);
