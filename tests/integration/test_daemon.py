@@ -277,7 +277,7 @@ class KeptConnectionsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(masters=3, replicas=0, hosts=1).start()
+        cls.cluster = Cluster(masters=3, replicas=0, hosts=1, spares=1).start()
         cls.tmp = tempfile.TemporaryDirectory(prefix="warden-kept-")
         cls.daemon = Daemon(f"clusters:\n  - name: main\n    seeds: [{cls.cluster.seeds()[0]}]\n"
                             f"    poll_interval: {cls.POLL_MS}ms\n    timeout: 1s\n"
@@ -321,6 +321,26 @@ class KeptConnectionsTest(unittest.TestCase):
         before = self.connections_received()
         time.sleep(5 * self.POLL_MS / 1000)
         self.assertTrue(all(b - a <= 1 for a, b in zip(before, self.connections_received())))
+
+
+    def test_3_a_node_met_while_the_daemon_runs_is_probed_in_the_first_poll_listing_it(self):
+        # The daemon's discovery reads only the lines of a view the merge had not met in that
+        # poll: the new node's line is one, so the poll that first lists it also probes it
+        # (node_up 1), rather than the next poll, from the last topology's addresses.
+        spare = self.cluster.spares()[0]
+        self.cluster.redis(self.cluster.masters()[0]).execute_command(
+            "CLUSTER", "MEET", spare.host, spare.port)
+        seen = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(seen) < 20:
+            text = self.daemon.metrics()
+            ups = metric(text, "redis_warden_node_up", cluster="main", address=spare.address)
+            if ups:
+                seen.append(ups[0])
+            time.sleep(0.05)
+        self.assertGreaterEqual(len(seen), 20, "the met node never showed up in the metrics")
+        self.assertEqual(seen, [1.0] * len(seen), "listed but not probed in some poll")
+        self.assertNotIn("finding=node_unreachable", self.daemon.log_text())
 
 
 class KeptAuditConnectionsTest(unittest.TestCase):
