@@ -177,6 +177,18 @@ void edit_last_view_line_21102(snapshot& observed, std::string_view from, std::s
     REQUIRE(at < text.find('\n', line));
     text.replace(at, from.size(), to);
 }
+
+// The healthy scenario with its last view's line for 21102 edited, merged: a line the cache
+// must not serve, in a view that then counts for nothing. Returns the disagreement naming it.
+disagreement unparsable_after_edit(std::string_view from, std::string_view to) {
+    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
+    edit_last_view_line_21102(observed, from, to);
+    auto cluster = merge(observed);
+    CHECK(cluster.views == 5);
+    REQUIRE_FALSE(cluster.disagreements.empty());
+    CHECK(cluster.disagreements.back().kind == disagreement_kind::unparsable_view);
+    return cluster.disagreements.back();
+}
 }  // namespace
 
 TEST_CASE("a line that differs from the earlier views' only in its flags is read afresh") {
@@ -199,31 +211,17 @@ TEST_CASE("every view's pong counts, also on lines that otherwise repeat") {
 }
 
 TEST_CASE("a repeated line with a malformed ping-sent makes its view unparsable") {
-    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
-    edit_last_view_line_21102(observed, " master - 0 ", " master - x ");
-    auto cluster = merge(observed);
-    CHECK(cluster.views == 5);
-    REQUIRE_FALSE(cluster.disagreements.empty());
-    CHECK(cluster.disagreements.back().kind == disagreement_kind::unparsable_view);
-    CHECK(cluster.disagreements.back().detail.find("bad ping-sent 'x'") != std::string::npos);
+    auto refused = unparsable_after_edit(" master - 0 ", " master - x ");
+    CHECK(refused.detail.find("bad ping-sent 'x'") != std::string::npos);
 }
 
 TEST_CASE("a repeated line with more after it on the same line is read afresh") {
-    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
-    edit_last_view_line_21102(observed, " connected", " connected x");
-    auto cluster = merge(observed);
-    CHECK(cluster.views == 5);
-    REQUIRE_FALSE(cluster.disagreements.empty());
-    CHECK(cluster.disagreements.back().kind == disagreement_kind::unparsable_view);
+    unparsable_after_edit(" connected", " connected x");
 }
 
 TEST_CASE("a repeated line whose pong-recv has 19 digits is read afresh, and refused") {
-    auto observed = testing::load_scenario("redis-7.0/healthy-3x1-three-hosts");
-    edit_last_view_line_21102(observed, " 0 17955", " 0 9999999999999999999");
-    auto cluster = merge(observed);
-    CHECK(cluster.views == 5);
-    REQUIRE_FALSE(cluster.disagreements.empty());
-    CHECK(cluster.disagreements.back().detail.find("bad pong-recv") != std::string::npos);
+    auto refused = unparsable_after_edit(" 0 17955", " 0 9999999999999999999");
+    CHECK(refused.detail.find("bad pong-recv") != std::string::npos);
 }
 
 TEST_CASE("the lines no earlier view printed are handed back, for discovery to read") {
